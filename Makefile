@@ -1,0 +1,26 @@
+# Developer shortcuts. CI runs .ci/run, which does the same checks.
+.PHONY: run test generate lint bench fuzz
+
+run:
+	go run ./cmd/treued
+
+test:
+	go test ./...
+
+generate: node_modules
+	npx buf lint
+	npx buf generate
+
+lint:
+	gofmt -l $$(git ls-files '*.go')
+	go vet ./...
+	go tool staticcheck ./...
+
+bench:
+	go test ./bff -run '^$$' -bench Earn -benchtime 3s -count 3
+
+fuzz:
+	go test ./bff -run '^$$' -fuzz '^FuzzEarn$$' -fuzztime 60s
+
+node_modules: package-lock.json
+	npm ci --no-audit --no-fund

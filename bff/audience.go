@@ -1,0 +1,24 @@
+package bff
+
+import "github.com/treue/treue/proto/treue/v1/treuev1connect"
+
+// audiences is the one table of who may call what. The authenticator
+// refuses every procedure that is not in it; a test checks that every
+// procedure of every service has an entry.
+var audiences = map[string]audience{
+	treuev1connect.AccountServiceEnrollProcedure:     customerSelf,
+	treuev1connect.AccountServiceGetProfileProcedure: customerSelf,
+
+	treuev1connect.CardServiceGetCardProcedure:        customerSelf,
+	treuev1connect.CardServiceListActivityProcedure:   customerSelf,
+	treuev1connect.CardServiceGetCardBarcodeProcedure: customerSelf,
+
+	treuev1connect.RewardServiceListRewardsProcedure:  customerSelf,
+	treuev1connect.RewardServiceRedeemRewardProcedure: customerSelf,
+	treuev1connect.RewardServiceListVouchersProcedure: customerSelf,
+
+	treuev1connect.PosServiceLookupMemberProcedure:  tillOfProgram,
+	treuev1connect.PosServiceEarnProcedure:          tillOfProgram,
+	treuev1connect.PosServiceReverseProcedure:       tillOfProgram,
+	treuev1connect.PosServiceRedeemVoucherProcedure: tillOfProgram,
+}

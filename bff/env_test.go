@@ -1,0 +1,184 @@
+package bff_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/treue/treue/bff"
+	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/proto/treue/v1/treuev1connect"
+	"github.com/treue/treue/store/sqlite"
+)
+
+// Two programs, so tests can check that nothing crosses between them.
+const (
+	programA = "cafe-a"
+	programB = "cafe-b"
+	tillKeyA = "till-key-cafe-a"
+	tillKeyB = "till-key-cafe-b"
+)
+
+func testSeed(programID, tillKey string) loyalty.Seed {
+	stock := int64(1)
+	return loyalty.Seed{
+		Program: loyalty.Program{
+			ID: programID, Name: "Café " + programID, Currency: "EUR",
+			PointName:        loyalty.Text{DE: "Sterne", EN: "stars"},
+			BaseTier:         loyalty.Text{DE: "Grün", EN: "Green"},
+			Earn:             loyalty.EarnRule{Points: 1, PerMinor: 100},
+			MaxPurchaseMinor: 10_000_000,
+			VoucherValidity:  loyalty.Duration(30 * 24 * time.Hour),
+		},
+		Rewards: []loyalty.Reward{
+			{ID: "coffee", Name: loyalty.Text{DE: "Gratis Kaffee", EN: "Free coffee"}, Cost: 10, Active: true},
+			{ID: "cake", Name: loyalty.Text{DE: "Kuchen", EN: "Cake"}, Cost: 20, Active: true},
+			{ID: "event", Name: loyalty.Text{DE: "Kundenabend", EN: "Customer evening"}, Cost: 5, Stock: &stock, Active: true},
+			{ID: "retired", Name: loyalty.Text{DE: "Alt", EN: "Old"}, Cost: 1, Active: false},
+		},
+		Tills: []loyalty.TillKey{{Till: loyalty.Till{ID: "till-" + programID, Name: "Till"}, Key: tillKey}},
+	}
+}
+
+// clock is a settable clock shared by the service and the handlers.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// env is a real Treue API over a real SQLite file and a real HTTP/2 server.
+type env struct {
+	server *httptest.Server
+	// client speaks HTTP/2 without TLS to server.
+	client *http.Client
+	store  *sqlite.Store
+	svc    *loyalty.Service
+	clock  *clock
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "treue.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clk := &clock{now: time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)}
+	svc := loyalty.NewService(st, loyalty.WithClock(clk.Now))
+	for _, s := range []loyalty.Seed{testSeed(programA, tillKeyA), testSeed(programB, tillKeyB)} {
+		if err := svc.ApplySeed(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := bff.NewHandler(svc, bff.Config{
+		Verifier:       bff.DevTokens{},
+		DefaultProgram: programA,
+		Now:            clk.Now,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	// HTTP/2 without TLS (h2c), as treued serves it behind a load balancer.
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tr := &http.Transport{Protocols: new(http.Protocols), MaxIdleConnsPerHost: 64}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	t.Cleanup(tr.CloseIdleConnections)
+	return &env{server: srv, client: &http.Client{Transport: tr}, store: st, svc: svc, clock: clk}
+}
+
+// protocol is one of the wire protocols every RPC is served in.
+type protocol struct {
+	name string
+	opts []connect.ClientOption
+}
+
+var protocols = []protocol{
+	{"connect-proto", nil},
+	{"connect-json", []connect.ClientOption{connect.WithProtoJSON()}},
+	{"grpc", []connect.ClientOption{connect.WithGRPC()}},
+	{"grpc-web", []connect.ClientOption{connect.WithGRPCWeb()}},
+}
+
+// headers returns a client interceptor that sets request headers.
+func headers(kv ...string) connect.ClientOption {
+	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			for i := 0; i+1 < len(kv); i += 2 {
+				req.Header().Set(kv[i], kv[i+1])
+			}
+			return next(ctx, req)
+		}
+	}))
+}
+
+// customer is the typed clients of one signed-in user.
+type customer struct {
+	account treuev1connect.AccountServiceClient
+	card    treuev1connect.CardServiceClient
+	reward  treuev1connect.RewardServiceClient
+}
+
+func (e *env) customer(uid string, p protocol, extra ...connect.ClientOption) customer {
+	opts := append([]connect.ClientOption{headers("Authorization", "Bearer dev:"+uid)}, p.opts...)
+	opts = append(opts, extra...)
+	return e.customerWith(e.client, opts...)
+}
+
+func (e *env) customerWith(hc *http.Client, opts ...connect.ClientOption) customer {
+	u := e.server.URL
+	return customer{
+		account: treuev1connect.NewAccountServiceClient(hc, u, opts...),
+		card:    treuev1connect.NewCardServiceClient(hc, u, opts...),
+		reward:  treuev1connect.NewRewardServiceClient(hc, u, opts...),
+	}
+}
+
+func (e *env) till(key string, p protocol) treuev1connect.PosServiceClient {
+	opts := append([]connect.ClientOption{headers("Authorization", "Bearer "+key)}, p.opts...)
+	return treuev1connect.NewPosServiceClient(e.client, e.server.URL, opts...)
+}
+
+// checkCode fails the test unless err is a Connect error with code want.
+func checkCode(t testing.TB, err error, want connect.Code) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %v", want)
+	}
+	if got := connect.CodeOf(err); got != want {
+		t.Fatalf("got code %v (%v), want %v", got, err, want)
+	}
+}
+
+func mustOK(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func errorsAs(err error, target **connect.Error) bool { return errors.As(err, target) }

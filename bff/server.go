@@ -1,0 +1,85 @@
+package bff
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+
+	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/proto/treue/v1/treuev1connect"
+)
+
+// Config is what the API handler needs besides the domain service.
+type Config struct {
+	// Verifier checks customers' ID tokens.
+	Verifier TokenVerifier
+	// DefaultProgram is the program of customer calls without a
+	// Treue-Program header.
+	DefaultProgram string
+	// MaxRequestBytes bounds a request message (after decompression).
+	MaxRequestBytes int
+	// MaxResponseBytes bounds a response message.
+	MaxResponseBytes int
+	Logger           *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Default message limits.
+const (
+	DefaultMaxRequestBytes  = 256 << 10
+	DefaultMaxResponseBytes = 4 << 20
+)
+
+// serviceNames are the services the health checker reports and reflection
+// describes.
+var serviceNames = []string{
+	treuev1connect.AccountServiceName,
+	treuev1connect.CardServiceName,
+	treuev1connect.RewardServiceName,
+	treuev1connect.PosServiceName,
+}
+
+// NewHandler returns the HTTP handler of Treue's API: the four services,
+// gRPC health and reflection, each for Connect, gRPC and gRPC-Web.
+func NewHandler(svc *loyalty.Service, cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	auth := &authenticator{
+		verifier:       cfg.Verifier,
+		tills:          svc.AuthenticateTill,
+		defaultProgram: cfg.DefaultProgram,
+		log:            cfg.Logger,
+	}
+	opts := []connect.HandlerOption{
+		// The error mapper is outermost, so it also maps the authenticator's
+		// own failures.
+		connect.WithInterceptors(errorMapper{log: cfg.Logger}, auth),
+		connect.WithReadMaxBytes(cfg.MaxRequestBytes),
+		connect.WithSendMaxBytes(cfg.MaxResponseBytes),
+	}
+	mux := http.NewServeMux()
+	mux.Handle(treuev1connect.NewAccountServiceHandler(accountHandler{svc: svc}, opts...))
+	mux.Handle(treuev1connect.NewCardServiceHandler(cardHandler{svc: svc}, opts...))
+	mux.Handle(treuev1connect.NewRewardServiceHandler(rewardHandler{svc: svc, now: cfg.Now}, opts...))
+	mux.Handle(treuev1connect.NewPosServiceHandler(posHandler{svc: svc}, opts...))
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(serviceNames...)))
+	reflector := grpcreflect.NewStaticReflector(serviceNames...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	return mux
+}

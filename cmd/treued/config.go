@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+)
+
+// Config is every setting of treued, read once from flags and TREUE_*
+// environment variables (a flag wins over its variable).
+type Config struct {
+	Addr    string
+	DataDir string
+	// SeedFile is a program seed file applied at start; empty means the
+	// embedded demo program.
+	SeedFile string
+	// DevMode accepts "dev:<uid>" tokens and the dev till key. "auto" turns
+	// it on when no production setting is given and Addr is loopback.
+	DevMode         string
+	DevStoreKey     string
+	FirebaseProject string
+	DefaultProgram  string
+	LogLevel        slog.Level
+	LogFormat       string
+
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+	MaxHeaderBytes    int
+	MaxRequestBytes   int
+}
+
+// setting is one configuration value: its flag, its variable, its default
+// and its help text.
+type setting struct {
+	flag, env, def, help string
+	set                  func(string) error
+}
+
+func (c *Config) settings() []setting {
+	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	dur := func(p *time.Duration) func(string) error {
+		return func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err == nil && d <= 0 {
+				err = errors.New("must be positive")
+			}
+			*p = d
+			return err
+		}
+	}
+	size := func(p *int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err == nil && n <= 0 {
+				err = errors.New("must be positive")
+			}
+			*p = n
+			return err
+		}
+	}
+	return []setting{
+		{"addr", "TREUE_ADDR", "127.0.0.1:8080", "listen address (host:port)", str(&c.Addr)},
+		{"data-dir", "TREUE_DATA_DIR", "treue-data", "directory of the embedded SQLite database", str(&c.DataDir)},
+		{"seed", "TREUE_SEED_FILE", "", "program seed file (JSON) applied at start; empty: the demo café", str(&c.SeedFile)},
+		{"dev", "TREUE_DEV", "auto", "development sign-in: auto, true or false", str(&c.DevMode)},
+		{"dev-store-key", "TREUE_DEV_STORE_KEY", "demo-store-key", "API key of the seed's tills in dev mode", str(&c.DevStoreKey)},
+		{"firebase-project", "TREUE_FIREBASE_PROJECT_ID", "", "Firebase project whose ID tokens customers sign in with", str(&c.FirebaseProject)},
+		{"default-program", "TREUE_DEFAULT_PROGRAM", "", "program of customer calls without a Treue-Program header; empty: the seed's", str(&c.DefaultProgram)},
+		{"log-level", "TREUE_LOG_LEVEL", "info", "debug, info, warn or error", func(v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+		{"log-format", "TREUE_LOG_FORMAT", "text", "text or json", str(&c.LogFormat)},
+		{"read-header-timeout", "TREUE_READ_HEADER_TIMEOUT", "5s", "time to read a request's headers", dur(&c.ReadHeaderTimeout)},
+		{"read-timeout", "TREUE_READ_TIMEOUT", "30s", "time to read a whole request", dur(&c.ReadTimeout)},
+		{"write-timeout", "TREUE_WRITE_TIMEOUT", "30s", "time to write a response", dur(&c.WriteTimeout)},
+		{"idle-timeout", "TREUE_IDLE_TIMEOUT", "120s", "time an idle keep-alive connection stays open", dur(&c.IdleTimeout)},
+		{"shutdown-timeout", "TREUE_SHUTDOWN_TIMEOUT", "15s", "time to finish requests at shutdown", dur(&c.ShutdownTimeout)},
+		{"max-header-bytes", "TREUE_MAX_HEADER_BYTES", "65536", "largest request header block", size(&c.MaxHeaderBytes)},
+		{"max-request-bytes", "TREUE_MAX_REQUEST_BYTES", "262144", "largest request message, after decompression", size(&c.MaxRequestBytes)},
+	}
+}
+
+// parseConfig returns the configuration given by args and the environment.
+// It returns an error naming the setting for any malformed value.
+func parseConfig(args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("treued", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	values := map[string]*string{}
+	for _, s := range c.settings() {
+		values[s.flag] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def))
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return Config{}, errors.New(usage(fs))
+		}
+		return Config{}, fmt.Errorf("%w\n%s", err, usage(fs))
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments %q\n%s", fs.Args(), usage(fs))
+	}
+	for _, s := range c.settings() {
+		v, source := *values[s.flag], "-"+s.flag
+		if v == "" {
+			v, source = getenv(s.env), s.env
+		}
+		if v == "" {
+			v, source = s.def, "default of "+s.env
+		}
+		if err := s.set(v); err != nil {
+			return Config{}, fmt.Errorf("%s=%q: %w", source, v, err)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return Config{}, fmt.Errorf("TREUE_ADDR %q: %w", c.Addr, err)
+	}
+	switch c.DevMode {
+	case "auto", "true", "false":
+	default:
+		return Config{}, fmt.Errorf("TREUE_DEV=%q: want auto, true or false", c.DevMode)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return Config{}, fmt.Errorf("TREUE_LOG_FORMAT=%q: want text or json", c.LogFormat)
+	}
+	return c, nil
+}
+
+func usage(fs *flag.FlagSet) string {
+	var b []byte
+	b = append(b, "usage: treued [flags]\n"...)
+	fs.VisitAll(func(f *flag.Flag) { b = fmt.Appendf(b, "  -%s\t%s\n", f.Name, f.Usage) })
+	return string(b)
+}
+
+// devModeOn reports whether development sign-in is on, or an error when it
+// was asked for where it is unsafe.
+func (c Config) devModeOn() (bool, error) {
+	loopback := isLoopback(c.Addr)
+	switch c.DevMode {
+	case "true":
+		if !loopback {
+			return false, fmt.Errorf("TREUE_DEV=true needs a loopback address, not %q: dev tokens let anyone sign in as anyone", c.Addr)
+		}
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return loopback && c.FirebaseProject == "", nil
+}
+
+// isLoopback reports whether addr listens on loopback only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

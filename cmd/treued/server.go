@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/treue/treue/bff"
+	"github.com/treue/treue/firebaseauth"
+	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/store/sqlite"
+)
+
+// server is treued's wiring: one store, one domain service, one HTTP server.
+type server struct {
+	cfg      Config
+	log      *slog.Logger
+	stdout   io.Writer
+	store    loyalty.Store
+	http     *http.Server
+	listener net.Listener
+	dev      bool
+	program  string
+}
+
+// newServer opens the store, applies the seed and binds the listen address.
+// On error it leaves nothing open.
+func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, err error) {
+	s := &server{cfg: cfg, stdout: stdout, log: newLogger(cfg, stdout)}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.dev, err = cfg.devModeOn(); err != nil {
+		return nil, err
+	}
+	verifier, err := s.verifier(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	dbPath := filepath.Join(cfg.DataDir, "treue.db")
+	if s.store, err = sqlite.Open(ctx, dbPath); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dbPath, err)
+	}
+	svc := loyalty.NewService(s.store)
+	devKey := ""
+	if s.dev {
+		devKey = cfg.DevStoreKey
+	}
+	seed, err := loadSeed(cfg.SeedFile, devKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.ApplySeed(ctx, seed); err != nil {
+		return nil, fmt.Errorf("apply seed: %w", err)
+	}
+	s.program = cfg.DefaultProgram
+	if s.program == "" {
+		s.program = seed.Program.ID
+	}
+	s.http = &http.Server{
+		Handler: bff.NewHandler(svc, bff.Config{
+			Verifier:        verifier,
+			DefaultProgram:  s.program,
+			MaxRequestBytes: cfg.MaxRequestBytes,
+			Logger:          s.log,
+		}),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		Protocols:         new(http.Protocols),
+	}
+	// HTTP/1.1 for Connect and curl; HTTP/2 without TLS (h2c) for gRPC.
+	s.http.Protocols.SetHTTP1(true)
+	s.http.Protocols.SetUnencryptedHTTP2(true)
+	if s.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// verifier returns the customer token verifier the configuration asks for.
+func (s *server) verifier(ctx context.Context) (bff.TokenVerifier, error) {
+	var fb bff.TokenVerifier
+	if s.cfg.FirebaseProject != "" {
+		v, err := firebaseauth.New(ctx, s.cfg.FirebaseProject)
+		if err != nil {
+			return nil, err
+		}
+		fb = v
+	}
+	switch {
+	case s.dev:
+		s.log.Warn("DEV MODE: anyone can sign in as anyone with 'Authorization: Bearer dev:<uid>', and tills use the dev store key. Listening on loopback only. Set TREUE_FIREBASE_PROJECT_ID or TREUE_DEV=false for real sign-in.")
+		return bff.DevTokens{Next: fb}, nil
+	case fb == nil:
+		return nil, errors.New("customer sign-in is not configured: set TREUE_FIREBASE_PROJECT_ID (or run on a loopback address in dev mode)")
+	}
+	return fb, nil
+}
+
+// serve serves until ctx is done, then shuts down gracefully.
+func (s *server) serve(ctx context.Context) error {
+	addr := s.listener.Addr().String()
+	s.log.Info("treued listening", "addr", addr, "program", s.program, "dev", s.dev, "data", s.cfg.DataDir)
+	if s.dev {
+		s.printTryIt(addr)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.listener) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.http.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// printTryIt tells a new user how to call the running server.
+func (s *server) printTryIt(addr string) {
+	fmt.Fprintf(s.stdout, `
+Treue is running at http://%[1]s with the demo café. Try it:
+
+  # a customer enrols and sees their card
+  curl -s -H 'Authorization: Bearer dev:alice' -H 'Content-Type: application/json' \
+    -d '{}' http://%[1]s/treue.v1.AccountService/Enroll
+
+  # the till posts a purchase of 12.50 EUR on that card
+  curl -s -H 'Authorization: Bearer %[2]s' -H 'Content-Type: application/json' \
+    -d '{"card_number":"<card number from above>","amount_minor":1250,"currency":"EUR","idempotency_key":"receipt-1"}' \
+    http://%[1]s/treue.v1.PosService/Earn
+
+`, addr, s.cfg.DevStoreKey)
+}
+
+// close releases what newServer opened.
+func (s *server) close() {
+	if s.listener != nil {
+		s.listener.Close()
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.log.Error("close store", "err", err)
+		}
+	}
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,112 @@
+package loyalty
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"io"
+	"strings"
+	"time"
+)
+
+// Member is a customer's membership in one program.
+type Member struct {
+	ProgramID string
+	ID        string
+	// FirebaseUID is the signed-in user the membership belongs to.
+	FirebaseUID string
+	CardNumber  string
+	Locale      Locale
+	CreatedAt   time.Time
+}
+
+// Account is a member's points balance. Balance always equals the sum of the
+// member's ledger entries and is never negative.
+type Account struct {
+	ProgramID string
+	MemberID  string
+	Balance   int64
+	// Version increases with every change of the account.
+	Version   int64
+	UpdatedAt time.Time
+}
+
+// Card is what the app and the till show of a member.
+type Card struct {
+	Program Program
+	Member  Member
+	Account Account
+}
+
+// cardNumberLen is the length of a card number, check digit included.
+const cardNumberLen = 16
+
+// cardPrefix starts every card number, so a till can tell cards from other
+// codes.
+const cardPrefix = "9276"
+
+// NormalizeCardNumber returns the card number in s, as typed or scanned, with
+// spaces and dashes removed. It returns ErrInvalid unless what is left is 16
+// digits with a valid Luhn check digit.
+func NormalizeCardNumber(s string) (string, error) {
+	if len(s) > 64 {
+		return "", errorf(ErrInvalid, "card_number is too long: want 16 digits")
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '-':
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			return "", errorf(ErrInvalid, "card_number may hold only digits, spaces and dashes")
+		}
+	}
+	n := b.String()
+	if len(n) != cardNumberLen {
+		return "", errorf(ErrInvalid, "card_number must be %d digits, got %d", cardNumberLen, len(n))
+	}
+	if luhnDigit(n[:cardNumberLen-1]) != n[cardNumberLen-1] {
+		return "", errorf(ErrInvalid, "card_number has a wrong check digit: mistyped?")
+	}
+	return n, nil
+}
+
+// newCardNumber returns a random card number with a valid check digit.
+func newCardNumber(r io.Reader) (string, error) {
+	var buf [8]byte
+	if _, err := io.ReadFull(r, buf[:]); err != nil {
+		return "", err
+	}
+	body := cardPrefix + leftPad(binary.BigEndian.Uint64(buf[:])%1e11, 11)
+	return body + string(luhnDigit(body)), nil
+}
+
+func leftPad(v uint64, width int) string {
+	s := make([]byte, width)
+	for i := width - 1; i >= 0; i-- {
+		s[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(s)
+}
+
+// luhnDigit returns the Luhn check digit for the digits in body.
+func luhnDigit(body string) byte {
+	sum := 0
+	double := true
+	for i := len(body) - 1; i >= 0; i-- {
+		d := int(body[i] - '0')
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return byte('0' + (10-sum%10)%10)
+}
+
+// randomReader is the default source of card numbers, codes and ids.
+var randomReader io.Reader = rand.Reader

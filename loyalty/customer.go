@@ -1,0 +1,317 @@
+package loyalty
+
+import (
+	"context"
+	"errors"
+)
+
+// Customer is a signed-in user acting in one program. The user id comes from
+// a verified token, never from a request field.
+type Customer struct {
+	ProgramID string
+	UID       string
+}
+
+// caller returns the idempotency scope of the member m.
+func memberCaller(m Member) string { return "member:" + m.ID }
+
+// member returns the customer's membership within tx, or ErrNotEnrolled.
+func (c Customer) member(ctx context.Context, tx Tx) (Member, error) {
+	m, err := tx.MemberByUID(ctx, c.ProgramID, c.UID)
+	if errors.Is(err, ErrNotFound) {
+		return Member{}, errorf(ErrNotEnrolled, "not enrolled in program %s: call AccountService.Enroll first", c.ProgramID)
+	}
+	return m, err
+}
+
+// maxUIDLen bounds a user id from a token (Firebase allows 128).
+const maxUIDLen = 128
+
+// Enroll returns the customer's card, creating the membership and card when
+// it does not exist yet; created says which. It returns ErrNotFound for an
+// unknown program and ErrInvalid for a malformed user id.
+func (s *Service) Enroll(ctx context.Context, c Customer, locale Locale) (card Card, created bool, err error) {
+	if c.UID == "" || len(c.UID) > maxUIDLen {
+		return Card{}, false, errorf(ErrInvalid, "user id must be 1 to %d characters", maxUIDLen)
+	}
+	if locale == "" {
+		locale = DefaultLocale
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		created = false
+		p, err := tx.Program(ctx, c.ProgramID)
+		if err != nil {
+			return err
+		}
+		m, err := tx.MemberByUID(ctx, c.ProgramID, c.UID)
+		if errors.Is(err, ErrNotFound) {
+			m, err = s.newMember(ctx, tx, c, locale)
+			created = true
+		}
+		if err != nil {
+			return err
+		}
+		a, err := tx.Account(ctx, c.ProgramID, m.ID)
+		card = Card{Program: p, Member: m, Account: a}
+		return err
+	})
+	return card, created, err
+}
+
+// maxCardNumberTries bounds the draws for an unused card number; with 10^11
+// numbers per prefix a second draw is already rare.
+const maxCardNumberTries = 8
+
+func (s *Service) newMember(ctx context.Context, tx Tx, c Customer, locale Locale) (Member, error) {
+	id, err := s.newID("m")
+	if err != nil {
+		return Member{}, err
+	}
+	m := Member{ProgramID: c.ProgramID, ID: id, FirebaseUID: c.UID, Locale: locale, CreatedAt: s.now()}
+	for range maxCardNumberTries {
+		n, err := newCardNumber(s.rand)
+		if err != nil {
+			return Member{}, err
+		}
+		if _, err := tx.MemberByCard(ctx, "", n); errors.Is(err, ErrNotFound) {
+			m.CardNumber = n
+			return m, tx.CreateMember(ctx, m)
+		} else if err != nil {
+			return Member{}, err
+		}
+	}
+	return Member{}, errors.New("no free card number found")
+}
+
+// Card returns the customer's card. It returns ErrNotEnrolled when the
+// customer has no membership.
+func (s *Service) Card(ctx context.Context, c Customer) (Card, error) {
+	var card Card
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		card, err = readCard(ctx, tx, c)
+		return err
+	})
+	return card, err
+}
+
+func readCard(ctx context.Context, tx Tx, c Customer) (Card, error) {
+	m, err := c.member(ctx, tx)
+	if err != nil {
+		return Card{}, err
+	}
+	return cardOf(ctx, tx, m)
+}
+
+func cardOf(ctx context.Context, tx Tx, m Member) (Card, error) {
+	p, err := tx.Program(ctx, m.ProgramID)
+	if err != nil {
+		return Card{}, err
+	}
+	a, err := tx.Account(ctx, m.ProgramID, m.ID)
+	return Card{Program: p, Member: m, Account: a}, err
+}
+
+// Page limits of Activity.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// Activity returns up to limit of the customer's ledger entries, newest
+// first, starting below entry beforeID (0: the newest), and the member they
+// belong to. It returns ErrInvalid for a limit outside 1..MaxPageSize.
+func (s *Service) Activity(ctx context.Context, c Customer, beforeID int64, limit int) ([]Entry, Member, error) {
+	if limit < 1 || limit > MaxPageSize {
+		return nil, Member{}, errorf(ErrInvalid, "page_size must be 1 to %d, got %d", MaxPageSize, limit)
+	}
+	if beforeID < 0 {
+		return nil, Member{}, errorf(ErrInvalid, "page position must not be negative")
+	}
+	var (
+		entries []Entry
+		m       Member
+	)
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if m, err = c.member(ctx, tx); err != nil {
+			return err
+		}
+		entries, err = tx.Entries(ctx, c.ProgramID, m.ID, beforeID, limit)
+		return err
+	})
+	return entries, m, err
+}
+
+// Rewards returns the program's active rewards, cheapest first, and the
+// customer's membership.
+func (s *Service) Rewards(ctx context.Context, c Customer) ([]Reward, Member, error) {
+	var (
+		rewards []Reward
+		m       Member
+	)
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if m, err = c.member(ctx, tx); err != nil {
+			return err
+		}
+		all, err := tx.Rewards(ctx, c.ProgramID)
+		rewards = rewards[:0]
+		for _, r := range all {
+			if r.Active {
+				rewards = append(rewards, r)
+			}
+		}
+		return err
+	})
+	return rewards, m, err
+}
+
+// MaxVouchers bounds how many vouchers Vouchers returns.
+const MaxVouchers = 100
+
+// Vouchers returns the customer's newest vouchers and their membership.
+func (s *Service) Vouchers(ctx context.Context, c Customer) ([]Voucher, Member, error) {
+	var (
+		vs []Voucher
+		m  Member
+	)
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if m, err = c.member(ctx, tx); err != nil {
+			return err
+		}
+		vs, err = tx.Vouchers(ctx, c.ProgramID, m.ID, MaxVouchers)
+		return err
+	})
+	return vs, m, err
+}
+
+// Redemption is the result of RedeemReward.
+type Redemption struct {
+	Voucher Voucher `json:"voucher"`
+	Balance int64   `json:"balance"`
+	EntryID int64   `json:"entry_id"`
+	// Locale is the member's language.
+	Locale Locale `json:"locale"`
+}
+
+// RedeemReward spends a reward's cost from the customer's balance and issues
+// a voucher. A retry with the same key returns the first Redemption.
+//
+// It returns ErrInvalid for a malformed key, ErrNotFound for an unknown or
+// inactive reward, ErrInsufficientPoints when the balance is too low,
+// ErrFailedPrecondition when the reward is out of stock, ErrConflict when
+// the key was used for something else, and ErrNotEnrolled.
+func (s *Service) RedeemReward(ctx context.Context, c Customer, rewardID, key string) (Redemption, error) {
+	if err := validateIdempotencyKey(key); err != nil {
+		return Redemption{}, err
+	}
+	if rewardID == "" || len(rewardID) > 64 {
+		return Redemption{}, errorf(ErrInvalid, "reward_id must be 1 to 64 characters")
+	}
+	var res Redemption
+	err := s.store.Update(ctx, func(tx Tx) error {
+		m, err := c.member(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rec := IdempotencyRecord{
+			ProgramID: c.ProgramID, Caller: memberCaller(m), Key: key, CreatedAt: s.now(),
+			Fingerprint: fingerprint("RedeemReward", rewardID),
+		}
+		res, err = once(ctx, tx, rec, func() (Redemption, error) { return s.redeemReward(ctx, tx, m, rewardID) })
+		return err
+	})
+	return res, err
+}
+
+func (s *Service) redeemReward(ctx context.Context, tx Tx, m Member, rewardID string) (Redemption, error) {
+	now := s.now()
+	r, err := tx.Reward(ctx, m.ProgramID, rewardID)
+	if errors.Is(err, ErrNotFound) || (err == nil && !r.Active) {
+		return Redemption{}, errorf(ErrNotFound, "no reward %q in this program", rewardID)
+	} else if err != nil {
+		return Redemption{}, err
+	}
+	if r.Stock != nil && *r.Stock <= 0 {
+		return Redemption{}, errorf(ErrFailedPrecondition, "reward %q is out of stock", rewardID)
+	}
+	p, err := tx.Program(ctx, m.ProgramID)
+	if err != nil {
+		return Redemption{}, err
+	}
+	a, err := tx.Account(ctx, m.ProgramID, m.ID)
+	if err != nil {
+		return Redemption{}, err
+	}
+	if a.Balance < r.Cost {
+		return Redemption{}, errorf(ErrInsufficientPoints, "reward %q costs %d points; the balance is %d", rewardID, r.Cost, a.Balance)
+	}
+	code, err := s.freeVoucherCode(ctx, tx, m.ProgramID)
+	if err != nil {
+		return Redemption{}, err
+	}
+	if r.Stock != nil {
+		*r.Stock--
+		if err := tx.PutReward(ctx, r); err != nil {
+			return Redemption{}, err
+		}
+	}
+	v := Voucher{
+		ProgramID: m.ProgramID, Code: code, MemberID: m.ID, RewardID: r.ID, RewardName: r.Name,
+		Cost: r.Cost, Status: VoucherIssued, IssuedAt: now, ExpiresAt: now.Add(p.VoucherValidity.D()),
+	}
+	if err := tx.CreateVoucher(ctx, v); err != nil {
+		return Redemption{}, err
+	}
+	e := Entry{
+		ProgramID: m.ProgramID, MemberID: m.ID, Kind: EntryRedeem, Points: -r.Cost, CreatedAt: now,
+		RewardID: r.ID, Detail: EntryDetail{RewardName: &r.Name, VoucherCode: code},
+	}
+	if err := post(ctx, tx, &a, &e); err != nil {
+		return Redemption{}, err
+	}
+	return Redemption{Voucher: v, Balance: a.Balance, EntryID: e.ID, Locale: m.Locale}, nil
+}
+
+// maxCodeTries bounds the draws for an unused voucher code.
+const maxCodeTries = 8
+
+func (s *Service) freeVoucherCode(ctx context.Context, tx Tx, programID string) (string, error) {
+	for range maxCodeTries {
+		code, err := newVoucherCode(s.rand)
+		if err != nil {
+			return "", err
+		}
+		if _, err := tx.Voucher(ctx, programID, code); errors.Is(err, ErrNotFound) {
+			return code, nil
+		} else if err != nil {
+			return "", err
+		}
+	}
+	return "", errors.New("no free voucher code found")
+}
+
+// post appends e to the ledger and applies it to a in tx: the one place a
+// balance changes. It refuses to take a balance below zero or past the
+// largest int64.
+func post(ctx context.Context, tx Tx, a *Account, e *Entry) error {
+	if e.Points < 0 && a.Balance+e.Points < 0 {
+		return errorf(ErrInsufficientPoints, "the balance is %d points; %d are needed", a.Balance, -e.Points)
+	}
+	if e.Points > 0 && a.Balance > maxBalance-e.Points {
+		return errorf(ErrFailedPrecondition, "the balance would exceed %d points", int64(maxBalance))
+	}
+	a.Balance += e.Points
+	a.Version++
+	a.UpdatedAt = e.CreatedAt
+	e.BalanceAfter = a.Balance
+	if err := tx.AppendEntry(ctx, e); err != nil {
+		return err
+	}
+	return tx.SaveAccount(ctx, *a)
+}
+
+// maxBalance bounds a balance, far below overflow.
+const maxBalance = 1 << 62

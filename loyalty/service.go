@@ -1,0 +1,146 @@
+package loyalty
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"errors"
+	"io"
+	"time"
+)
+
+// Service applies the program's rules to the ledger. It is safe for
+// concurrent use; every write runs in one Store transaction.
+type Service struct {
+	store Store
+	clock func() time.Time
+	rand  io.Reader
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock makes the Service read the time from now (tests use a simulated
+// clock).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.clock = now } }
+
+// WithRandom makes the Service draw card numbers, codes and ids from r.
+func WithRandom(r io.Reader) Option { return func(s *Service) { s.rand = r } }
+
+// NewService returns a Service over store.
+func NewService(store Store, opts ...Option) *Service {
+	s := &Service{store: store, clock: time.Now, rand: randomReader}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// now returns the time in the precision every store keeps.
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newID returns a random identifier such as "m_2x7…" with 100 bits of
+// randomness.
+func (s *Service) newID(prefix string) (string, error) {
+	var b [13]byte
+	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+		return "", err
+	}
+	return prefix + "_" + idEncoding.EncodeToString(b[:])[:20], nil
+}
+
+// Seed is a program's configuration as an operator writes it: the program,
+// its reward catalog and its tills with their API keys.
+type Seed struct {
+	Program Program
+	Rewards []Reward
+	Tills   []TillKey
+}
+
+// TillKey is a till with the API key it authenticates with: either Key in
+// plain text, or only its hash in Till.KeyHash.
+type TillKey struct {
+	Till Till
+	Key  string
+}
+
+// minAPIKeyLen bounds how short a till's API key may be.
+const minAPIKeyLen = 12
+
+// ApplySeed creates or replaces the seed's program, rewards and tills in one
+// transaction. It returns ErrInvalid when any of them is malformed, and then
+// writes nothing.
+func (s *Service) ApplySeed(ctx context.Context, seed Seed) error {
+	if err := seed.Program.Validate(); err != nil {
+		return err
+	}
+	for _, r := range seed.Rewards {
+		if err := r.Validate(); err != nil {
+			return err
+		}
+	}
+	for _, t := range seed.Tills {
+		if t.Till.ID == "" || len(t.Till.ID) > 64 {
+			return errorf(ErrInvalid, "till id must be 1 to 64 characters")
+		}
+		if t.Key == "" && len(t.Till.KeyHash) != sha256.Size {
+			return errorf(ErrInvalid, "till %q needs an API key or its SHA-256 hash", t.Till.ID)
+		}
+		if t.Key != "" && len(t.Key) < minAPIKeyLen {
+			return errorf(ErrInvalid, "till %q: API keys must have at least %d characters", t.Till.ID, minAPIKeyLen)
+		}
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.PutProgram(ctx, seed.Program); err != nil {
+			return err
+		}
+		for _, r := range seed.Rewards {
+			r.ProgramID = seed.Program.ID
+			if err := tx.PutReward(ctx, r); err != nil {
+				return err
+			}
+		}
+		for _, t := range seed.Tills {
+			t.Till.ProgramID = seed.Program.ID
+			if t.Key != "" {
+				t.Till.KeyHash = HashAPIKey(t.Key)
+			}
+			if err := tx.PutTill(ctx, t.Till); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// HashAPIKey returns the hash under which a till's API key is stored.
+func HashAPIKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// AuthenticateTill returns the till whose API key is key. It returns
+// ErrUnauthenticated for an unknown key.
+func (s *Service) AuthenticateTill(ctx context.Context, key string) (Till, error) {
+	if key == "" || len(key) > 256 {
+		return Till{}, errorf(ErrUnauthenticated, "store API key missing or malformed")
+	}
+	want := HashAPIKey(key)
+	var till Till
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		till, err = tx.TillByKeyHash(ctx, want)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) || (err == nil && !constantTimeEqual(till.KeyHash, want)) {
+		return Till{}, errorf(ErrUnauthenticated, "unknown store API key")
+	}
+	return till, err
+}
+
+// constantTimeEqual reports whether a and b are equal, in time that depends
+// only on their lengths.
+func constantTimeEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }

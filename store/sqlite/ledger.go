@@ -1,0 +1,71 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/treue/treue/loyalty"
+)
+
+// AppendEntry writes e and sets e.ID to the id the database assigned, which
+// is larger than every id before it.
+func (t *tx) AppendEntry(ctx context.Context, e *loyalty.Entry) error {
+	detail, err := json.Marshal(e.Detail)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode entry detail: %w", err)
+	}
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO entries
+		(program_id, member_id, kind, points, balance_after, created_at, purchase_id, reward_id, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ProgramID, e.MemberID, string(e.Kind), e.Points, e.BalanceAfter, micros(e.CreatedAt),
+		e.PurchaseID, e.RewardID, string(detail))
+	if err != nil {
+		return fmt.Errorf("sqlite: append entry for member %s: %w", e.MemberID, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("sqlite: append entry for member %s: %w", e.MemberID, err)
+	}
+	e.ID = id
+	return nil
+}
+
+// Entries returns up to limit of the member's entries with ids below
+// beforeID (0: from the newest), newest first.
+func (t *tx) Entries(ctx context.Context, programID, memberID string, beforeID int64, limit int) ([]loyalty.Entry, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: limit must be positive, got %d", loyalty.ErrInvalid, limit)
+	}
+	if beforeID <= 0 {
+		beforeID = math.MaxInt64
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, kind, points, balance_after, created_at, purchase_id, reward_id, detail
+		FROM entries WHERE program_id = ? AND member_id = ? AND id < ?
+		ORDER BY id DESC LIMIT ?`, programID, memberID, beforeID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read entries of member %s: %w", memberID, err)
+	}
+	defer rows.Close()
+	var es []loyalty.Entry
+	for rows.Next() {
+		e := loyalty.Entry{ProgramID: programID, MemberID: memberID}
+		var (
+			created int64
+			detail  []byte
+		)
+		if err := rows.Scan(&e.ID, &e.Kind, &e.Points, &e.BalanceAfter, &created, &e.PurchaseID, &e.RewardID, &detail); err != nil {
+			return nil, fmt.Errorf("sqlite: read entries of member %s: %w", memberID, err)
+		}
+		if err := json.Unmarshal(detail, &e.Detail); err != nil {
+			return nil, fmt.Errorf("sqlite: decode entry %d: %w", e.ID, err)
+		}
+		e.CreatedAt = fromMicros(created)
+		es = append(es, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read entries of member %s: %w", memberID, err)
+	}
+	return es, nil
+}

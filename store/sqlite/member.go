@@ -1,0 +1,90 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/treue/treue/loyalty"
+)
+
+const memberColumns = "program_id, id, firebase_uid, card_number, locale, created_at"
+
+func scanMember(row interface{ Scan(...any) error }) (loyalty.Member, error) {
+	var (
+		m       loyalty.Member
+		created int64
+	)
+	if err := row.Scan(&m.ProgramID, &m.ID, &m.FirebaseUID, &m.CardNumber, &m.Locale, &created); err != nil {
+		return loyalty.Member{}, err
+	}
+	m.CreatedAt = fromMicros(created)
+	return m, nil
+}
+
+// MemberByUID returns the program's member signed in as uid.
+func (t *tx) MemberByUID(ctx context.Context, programID, uid string) (loyalty.Member, error) {
+	row := t.tx.QueryRowContext(ctx, "SELECT "+memberColumns+" FROM members WHERE program_id = ? AND firebase_uid = ?", programID, uid)
+	m, err := scanMember(row)
+	if err != nil {
+		return loyalty.Member{}, lookupErr(err, "member of program "+programID)
+	}
+	return m, nil
+}
+
+// MemberByCard returns the member with the card number; an empty programID
+// matches every program.
+func (t *tx) MemberByCard(ctx context.Context, programID, cardNumber string) (loyalty.Member, error) {
+	row := t.tx.QueryRowContext(ctx, "SELECT "+memberColumns+" FROM members WHERE card_number = ?1 AND (?2 = '' OR program_id = ?2)",
+		cardNumber, programID)
+	m, err := scanMember(row)
+	if err != nil {
+		return loyalty.Member{}, lookupErr(err, "member with card "+loyalty.MaskCardNumber(cardNumber))
+	}
+	return m, nil
+}
+
+// CreateMember creates m and its account with a zero balance. It returns
+// ErrConflict when the card number is taken or the user is a member of the
+// program already.
+func (t *tx) CreateMember(ctx context.Context, m loyalty.Member) error {
+	_, err := t.tx.ExecContext(ctx, "INSERT INTO members ("+memberColumns+") VALUES (?, ?, ?, ?, ?, ?)",
+		m.ProgramID, m.ID, m.FirebaseUID, m.CardNumber, string(m.Locale), micros(m.CreatedAt))
+	if isUnique(err) {
+		return conflict("member %s, card %s or user of program %s exists already", m.ID, loyalty.MaskCardNumber(m.CardNumber), m.ProgramID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create member: %w", err)
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO accounts (program_id, member_id, balance, version, updated_at)
+		VALUES (?, ?, 0, 0, ?)`, m.ProgramID, m.ID, micros(m.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("sqlite: create account: %w", err)
+	}
+	return nil
+}
+
+// Account returns the member's account. The writer's transactions hold the
+// database's write lock from their start, so the account stays locked until
+// the transaction ends.
+func (t *tx) Account(ctx context.Context, programID, memberID string) (loyalty.Account, error) {
+	a := loyalty.Account{ProgramID: programID, MemberID: memberID}
+	var updated int64
+	err := t.tx.QueryRowContext(ctx, "SELECT balance, version, updated_at FROM accounts WHERE program_id = ? AND member_id = ?",
+		programID, memberID).Scan(&a.Balance, &a.Version, &updated)
+	if err != nil {
+		return loyalty.Account{}, lookupErr(err, "account of member "+memberID)
+	}
+	a.UpdatedAt = fromMicros(updated)
+	return a, nil
+}
+
+// SaveAccount writes a's balance, version and time. It returns ErrNotFound
+// when the account does not exist; a negative balance violates a constraint.
+func (t *tx) SaveAccount(ctx context.Context, a loyalty.Account) error {
+	res, err := t.tx.ExecContext(ctx, "UPDATE accounts SET balance = ?, version = ?, updated_at = ? WHERE program_id = ? AND member_id = ?",
+		a.Balance, a.Version, micros(a.UpdatedAt), a.ProgramID, a.MemberID)
+	if err != nil {
+		return fmt.Errorf("sqlite: write account of member %s: %w", a.MemberID, err)
+	}
+	return mustAffect(res, "account of member "+a.MemberID)
+}

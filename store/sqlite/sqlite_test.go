@@ -1,0 +1,360 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Harness {
+		s, err := Open(t.Context(), filepath.Join(t.TempDir(), "treue.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return storetest.Harness{Store: s, CheckInvariants: s.CheckInvariants}
+	})
+}
+
+// openTest opens a store in a fresh directory and closes it after the test.
+func openTest(t *testing.T, cfg config) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "treue.db")
+	s, err := open(t.Context(), path, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, path
+}
+
+func TestConnectionSettings(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTest(t, defaultConfig())
+	pragma := func(db *sql.DB, name string) string {
+		t.Helper()
+		var v string
+		if err := db.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+			t.Fatalf("PRAGMA %s: %v", name, err)
+		}
+		return v
+	}
+	for _, c := range []struct {
+		db         *sql.DB
+		pool, name string
+		want       string
+	}{
+		{s.writer, "writer", "journal_mode", "wal"},
+		{s.writer, "writer", "foreign_keys", "1"},
+		{s.writer, "writer", "busy_timeout", "10000"},
+		{s.writer, "writer", "synchronous", "1"}, // NORMAL
+		{s.writer, "writer", "query_only", "0"},
+		{s.reader, "reader", "journal_mode", "wal"},
+		{s.reader, "reader", "foreign_keys", "1"},
+		{s.reader, "reader", "busy_timeout", "10000"},
+		{s.reader, "reader", "query_only", "1"},
+	} {
+		if got := pragma(c.db, c.name); got != c.want {
+			t.Errorf("%s: PRAGMA %s = %s, want %s", c.pool, c.name, got, c.want)
+		}
+	}
+	if got := s.writer.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("writer pool has %d connections, want 1", got)
+	}
+	if got := s.reader.Stats().MaxOpenConnections; got < 2 {
+		t.Errorf("reader pool has %d connections, want several", got)
+	}
+}
+
+// rawConn opens a connection to path outside the Store, which fails at once
+// when the database is locked.
+func rawConn(t *testing.T, path string) *sql.Conn {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// TestUpdateBeginsImmediate checks that a write transaction holds the write
+// lock from its start, before it writes anything.
+func TestUpdateBeginsImmediate(t *testing.T) {
+	ctx := t.Context()
+	s, path := openTest(t, defaultConfig())
+	other := rawConn(t, path)
+	inside, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(ctx, func(tx loyalty.Tx) error {
+			_, err := tx.Program(ctx, "nope") // a read only
+			close(inside)
+			<-release
+			if errors.Is(err, loyalty.ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+	}()
+	<-inside
+	_, err := other.ExecContext(ctx, "BEGIN IMMEDIATE")
+	close(release)
+	if !isBusy(err) {
+		t.Errorf("BEGIN IMMEDIATE beside a write transaction that only read: %v, want SQLITE_BUSY", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Readers are not blocked by the writer.
+	if err := s.View(ctx, func(tx loyalty.Tx) error { _, err := tx.Rewards(ctx, "x"); return err }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUpdateRetriesWhenBusy(t *testing.T) {
+	ctx := t.Context()
+	cfg := defaultConfig()
+	cfg.busyTimeout, cfg.backoff, cfg.attempts = 20*time.Millisecond, 20*time.Millisecond, 5
+	s, path := openTest(t, cfg)
+	other := rawConn(t, path)
+	program := storetest.DemoSeed("cafe-a").Program
+	var calls atomic.Int32
+	put := func(tx loyalty.Tx) error {
+		calls.Add(1)
+		return tx.PutProgram(ctx, program)
+	}
+
+	// Another process holds the write lock for a while: Update waits it out.
+	if _, err := other.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(100*time.Millisecond, func() { _, _ = other.ExecContext(context.Background(), "COMMIT") })
+	if err := s.Update(ctx, put); err != nil {
+		t.Fatalf("Update while another connection held the lock for 100ms: %v", err)
+	}
+	if err := s.View(ctx, func(tx loyalty.Tx) error { _, err := tx.Program(ctx, program.ID); return err }); err != nil {
+		t.Fatal(err)
+	}
+
+	// It holds the lock for good: Update gives up after its attempts.
+	if _, err := other.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = other.ExecContext(context.Background(), "ROLLBACK") }()
+	begin := time.Now()
+	err := s.Update(ctx, put)
+	if !isBusy(err) {
+		t.Fatalf("Update against a lock never released: %v, want SQLITE_BUSY", err)
+	}
+	if d := time.Since(begin); d > 5*time.Second {
+		t.Errorf("Update gave up after %v; the attempts are bounded far below", d)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("fn ran %d times, want once (the BEGINs failed)", n)
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	ctx := t.Context()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 || ms[0].version != 1 || ms[0].name != "0001_init.sql" {
+		t.Fatalf("migrations = %+v, want 0001_init.sql first", ms)
+	}
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version <= ms[i-1].version {
+			t.Errorf("migration %s after %s", ms[i].name, ms[i-1].name)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "data", "nested", "treue.db")
+	applied := func(db *sql.DB) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for range 2 {
+		s, err := Open(ctx, path) // creates the directories the first time
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := applied(s.writer); got != len(ms) {
+			t.Errorf("%d migrations recorded, want %d", got, len(ms))
+		}
+		if err := migrate(ctx, s.writer); err != nil {
+			t.Errorf("migrating a migrated database: %v", err)
+		}
+		if got := applied(s.writer); got != len(ms) {
+			t.Errorf("after migrating twice: %d migrations recorded, want %d", got, len(ms))
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A database from a newer program is refused.
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "9999") {
+		if err == nil {
+			s.Close()
+		}
+		t.Errorf("Open of a database with a newer schema: %v, want an error naming version 9999", err)
+	}
+}
+
+func TestOpenRefusesNonFiles(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:treue.db", filepath.Join(t.TempDir(), "a?mode=memory")} {
+		if s, err := Open(t.Context(), path); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", path)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "file"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(t.Context(), filepath.Join(dir, "file", "treue.db")); err == nil {
+		s.Close()
+		t.Error("Open below a regular file succeeded")
+	}
+}
+
+// TestCheckInvariantsFindsViolations corrupts a ledger behind the Store's
+// back and expects CheckInvariants to say what is wrong.
+func TestCheckInvariantsFindsViolations(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTest(t, defaultConfig())
+	svc := loyalty.NewService(s)
+	if err := svc.ApplySeed(ctx, storetest.DemoSeed("cafe-a")); err != nil {
+		t.Fatal(err)
+	}
+	till, err := svc.AuthenticateTill(ctx, storetest.TillKey("cafe-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, _, err := svc.Enroll(ctx, loyalty.Customer{ProgramID: "cafe-a", UID: "u1"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"k1", "k2", "k3"} {
+		if _, err := svc.Earn(ctx, till, loyalty.EarnRequest{CardNumber: card.Member.CardNumber, AmountMinor: 1000, Currency: "EUR", IdempotencyKey: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CheckInvariants(ctx); err != nil {
+		t.Fatalf("CheckInvariants on a consistent ledger: %v", err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := s.writer.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name, corrupt, repair, want string
+	}{
+		{"balance", "UPDATE accounts SET balance = balance + 5", "UPDATE accounts SET balance = balance - 5",
+			"balance == sum(entries): account cafe-a/" + card.Member.ID + ": balance 35, entries sum to 30"},
+		{"chain", "UPDATE entries SET balance_after = balance_after + 1 WHERE id = (SELECT min(id) FROM entries)",
+			"UPDATE entries SET balance_after = balance_after - 1 WHERE id = (SELECT min(id) FROM entries)", "balance_after chain"},
+		{"points", "UPDATE entries SET points = 11 WHERE id = (SELECT max(id) FROM entries)",
+			"UPDATE entries SET points = 10 WHERE id = (SELECT max(id) FROM entries)", "balance == sum(entries)"},
+	}
+	for _, c := range cases {
+		exec(c.corrupt)
+		err := s.CheckInvariants(ctx)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s corrupted: CheckInvariants = %v, want an error containing %q", c.name, err, c.want)
+		}
+		exec(c.repair)
+		if err := s.CheckInvariants(ctx); err != nil {
+			t.Fatalf("after repairing %s: %v", c.name, err)
+		}
+	}
+}
+
+// TestTwoStoresOneFile runs two Stores on one file, as two processes would:
+// their writes interleave without errors or lost updates.
+func TestTwoStoresOneFile(t *testing.T) {
+	ctx := t.Context()
+	first, path := openTest(t, defaultConfig())
+	second, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	svc1, svc2 := loyalty.NewService(first), loyalty.NewService(second)
+	if err := svc1.ApplySeed(ctx, storetest.DemoSeed("cafe-a")); err != nil {
+		t.Fatal(err)
+	}
+	till, err := svc2.AuthenticateTill(ctx, storetest.TillKey("cafe-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, _, err := svc1.Enroll(ctx, loyalty.Customer{ProgramID: "cafe-a", UID: "u1"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const perStore = 25
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*perStore)
+	for i, svc := range []*loyalty.Service{svc1, svc2} {
+		for j := range perStore {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := svc.Earn(ctx, till, loyalty.EarnRequest{CardNumber: card.Member.CardNumber, AmountMinor: 100, Currency: "EUR",
+					IdempotencyKey: "k-" + string(rune('a'+i)) + "-" + string(rune('a'+j))})
+				if err != nil {
+					errs <- err
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got, err := svc2.Card(ctx, loyalty.Customer{ProgramID: "cafe-a", UID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Account.Balance != 2*perStore {
+		t.Errorf("balance = %d, want %d", got.Account.Balance, 2*perStore)
+	}
+	if err := first.CheckInvariants(ctx); err != nil {
+		t.Error(err)
+	}
+}
