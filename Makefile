@@ -1,6 +1,8 @@
 # Developer shortcuts. CI runs .ci/run, which does the same checks.
 .PHONY: run test generate lint bench fuzz
 
+BUF := node_modules/@bufbuild/buf-linux-x64/bin/buf
+
 run:
 	go run ./cmd/treued
 
@@ -8,8 +10,8 @@ test:
 	go test ./...
 
 generate: node_modules
-	npx buf lint
-	npx buf generate
+	$(BUF) lint
+	$(BUF) generate
 
 lint:
 	gofmt -l $$(git ls-files '*.go')
@@ -24,3 +26,4 @@ fuzz:
 
 node_modules: package-lock.json
 	npm ci --no-audit --no-fund
+	touch node_modules
