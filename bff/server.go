@@ -35,6 +35,9 @@ const (
 	DefaultMaxResponseBytes = 4 << 20
 )
 
+// compressMinBytes is the smallest response worth compressing.
+const compressMinBytes = 1024
+
 // serviceNames are the services the health checker reports and reflection
 // describes.
 var serviceNames = []string{
@@ -61,7 +64,7 @@ func NewHandler(svc *loyalty.Service, cfg Config) http.Handler {
 	}
 	auth := &authenticator{
 		verifier:       cfg.Verifier,
-		tills:          svc.AuthenticateTill,
+		tills:          (&tillCache{lookup: svc.AuthenticateTill, now: cfg.Now, ttl: tillCacheTTL, max: tillCacheMax}).authenticate,
 		defaultProgram: cfg.DefaultProgram,
 		log:            cfg.Logger,
 	}
@@ -71,6 +74,9 @@ func NewHandler(svc *loyalty.Service, cfg Config) http.Handler {
 		connect.WithInterceptors(errorMapper{log: cfg.Logger}, auth),
 		connect.WithReadMaxBytes(cfg.MaxRequestBytes),
 		connect.WithSendMaxBytes(cfg.MaxResponseBytes),
+		// Most answers are a few hundred bytes: compressing them costs more
+		// than it saves.
+		connect.WithCompressMinBytes(compressMinBytes),
 	}
 	mux := http.NewServeMux()
 	mux.Handle(treuev1connect.NewAccountServiceHandler(accountHandler{svc: svc}, opts...))
