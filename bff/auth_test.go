@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -187,4 +188,25 @@ func enrol(t testing.TB, c customer) string {
 	res, err := c.account.Enroll(context.Background(), connect.NewRequest(&treuev1.EnrollRequest{}))
 	mustOK(t, err)
 	return res.Msg.GetProfile().GetCard().GetCardNumber()
+}
+
+// TestReplacedTillKeyStopsWorking replaces a till's key: the old key keeps
+// working for at most the cache's 30 seconds, the new one at once.
+func TestReplacedTillKeyStopsWorking(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	card := enrol(t, e.customer("alice", protocols[0]))
+	lookup := func(key string) error {
+		_, err := e.till(key, protocols[0]).LookupMember(ctx, connect.NewRequest(&treuev1.LookupMemberRequest{CardNumber: card}))
+		return err
+	}
+	mustOK(t, lookup(tillKeyA))
+	const newKey = "till-key-cafe-a-rotated"
+	mustOK(t, e.svc.ApplySeed(ctx, testSeed(programA, newKey)))
+	mustOK(t, lookup(newKey))
+	mustOK(t, lookup(tillKeyA)) // still cached
+	e.clock.Advance(31 * time.Second)
+	checkCode(t, lookup(tillKeyA), connect.CodeUnauthenticated)
+	mustOK(t, lookup(newKey))
 }
