@@ -32,9 +32,10 @@ type Account struct {
 
 // Card is what the app and the till show of a member.
 type Card struct {
-	Program Program
-	Member  Member
-	Account Account
+	Program  Program
+	Member   Member
+	Account  Account
+	Standing Standing
 }
 
 // cardNumberLen is the length of a card number, check digit included.

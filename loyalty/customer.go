@@ -3,6 +3,8 @@ package loyalty
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 )
 
 // Customer is a signed-in user acting in one program. The user id comes from
@@ -52,7 +54,11 @@ func (s *Service) Enroll(ctx context.Context, c Customer, locale Locale) (card C
 			return err
 		}
 		a, err := tx.Account(ctx, c.ProgramID, m.ID)
-		card = Card{Program: p, Member: m, Account: a}
+		card = Card{Program: p, Member: m, Account: a, Standing: Standing{Balance: a.Balance}}
+		if err != nil || created {
+			return err
+		}
+		card, err = s.cardOf(ctx, tx, m)
 		return err
 	})
 	return card, created, err
@@ -89,27 +95,41 @@ func (s *Service) Card(ctx context.Context, c Customer) (Card, error) {
 	var card Card
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
-		card, err = readCard(ctx, tx, c)
+		m, err := c.member(ctx, tx)
+		if err != nil {
+			return err
+		}
+		card, err = s.cardOf(ctx, tx, m)
 		return err
 	})
 	return card, err
 }
 
-func readCard(ctx context.Context, tx Tx, c Customer) (Card, error) {
-	m, err := c.member(ctx, tx)
-	if err != nil {
-		return Card{}, err
-	}
-	return cardOf(ctx, tx, m)
-}
-
-func cardOf(ctx context.Context, tx Tx, m Member) (Card, error) {
+// cardOf returns member m's card as of now.
+func (s *Service) cardOf(ctx context.Context, tx Tx, m Member) (Card, error) {
 	p, err := tx.Program(ctx, m.ProgramID)
 	if err != nil {
 		return Card{}, err
 	}
 	a, err := tx.Account(ctx, m.ProgramID, m.ID)
-	return Card{Program: p, Member: m, Account: a}, err
+	if err != nil {
+		return Card{}, err
+	}
+	st, err := standingOf(ctx, tx, a, s.now())
+	return Card{Program: p, Member: m, Account: a, Standing: st}, err
+}
+
+// standingOf returns the standing of account a at now.
+func standingOf(ctx context.Context, tx Tx, a Account, now time.Time) (Standing, error) {
+	lots, err := tx.OpenLots(ctx, a.ProgramID, a.MemberID)
+	if err != nil {
+		return Standing{}, err
+	}
+	holds, err := tx.ActiveHolds(ctx, a.ProgramID, a.MemberID, now)
+	if err != nil {
+		return Standing{}, err
+	}
+	return standing(a.Balance, lots, holds, now), nil
 }
 
 // Page limits of Activity.
@@ -196,6 +216,8 @@ type Redemption struct {
 	Locale Locale `json:"locale"`
 }
 
+func (r Redemption) writtenEntry() int64 { return r.EntryID }
+
 // RedeemReward spends a reward's cost from the customer's balance and issues
 // a voucher. A retry with the same key returns the first Redemption.
 //
@@ -245,9 +267,6 @@ func (s *Service) redeemReward(ctx context.Context, tx Tx, m Member, rewardID st
 	if err != nil {
 		return Redemption{}, err
 	}
-	if a.Balance < r.Cost {
-		return Redemption{}, errorf(ErrInsufficientPoints, "reward %q costs %d points; the balance is %d", rewardID, r.Cost, a.Balance)
-	}
 	code, err := s.freeVoucherCode(ctx, tx, m.ProgramID)
 	if err != nil {
 		return Redemption{}, err
@@ -269,7 +288,7 @@ func (s *Service) redeemReward(ctx context.Context, tx Tx, m Member, rewardID st
 		ProgramID: m.ProgramID, MemberID: m.ID, Kind: EntryRedeem, Points: -r.Cost, CreatedAt: now,
 		RewardID: r.ID, Detail: EntryDetail{RewardName: &r.Name, VoucherCode: code},
 	}
-	if err := post(ctx, tx, &a, &e); err != nil {
+	if err := debit(ctx, tx, &a, &e, ""); err != nil {
 		return Redemption{}, err
 	}
 	return Redemption{Voucher: v, Balance: a.Balance, EntryID: e.ID, Locale: m.Locale}, nil
@@ -291,6 +310,57 @@ func (s *Service) freeVoucherCode(ctx context.Context, tx Tx, programID string) 
 		}
 	}
 	return "", errors.New("no free voucher code found")
+}
+
+// credit appends the positive entry e for the member of a, and the lot its
+// points go into.
+func credit(ctx context.Context, tx Tx, p Program, a *Account, e *Entry) error {
+	if err := post(ctx, tx, a, e); err != nil {
+		return err
+	}
+	avail, expires, err := p.lotTimes(e.CreatedAt)
+	if err != nil {
+		return err
+	}
+	return tx.CreateLot(ctx, &Lot{
+		ProgramID: e.ProgramID, MemberID: e.MemberID, EntryID: e.ID, PurchaseID: e.PurchaseID,
+		Points: e.Points, Remaining: e.Points, AvailableAt: avail, ExpiresAt: expires, CreatedAt: e.CreatedAt,
+	})
+}
+
+// debit appends the negative entry e for the member of a, taking its points
+// from the lots that can be spent at e.CreatedAt, soonest expiry first. The
+// points reserved by active holds cannot be taken, except those of the hold
+// capturing, which this entry spends. It returns ErrInsufficientPoints when
+// the available points do not cover e.
+func debit(ctx context.Context, tx Tx, a *Account, e *Entry, capturing string) error {
+	now := e.CreatedAt
+	lots, err := tx.OpenLots(ctx, a.ProgramID, a.MemberID)
+	if err != nil {
+		return err
+	}
+	holds, err := tx.ActiveHolds(ctx, a.ProgramID, a.MemberID, now)
+	if err != nil {
+		return err
+	}
+	st := standing(a.Balance, lots, holds, now)
+	available := st.Available
+	for _, h := range holds {
+		if h.ID == capturing && h.activeAt(now) {
+			available = max(0, st.Spendable-(st.Reserved-h.Points))
+		}
+	}
+	want := -e.Points
+	if available < want {
+		return errorf(ErrInsufficientPoints, "%d points are needed; %d are available", want, available)
+	}
+	sortLots(lots)
+	uses, taken := take(lots, want, func(l Lot) bool { return l.spendableAt(now) })
+	if taken != want {
+		return fmt.Errorf("lots of %s/%s hold %d spendable points, want %d", a.ProgramID, a.MemberID, taken, want)
+	}
+	e.Uses = uses
+	return post(ctx, tx, a, e)
 }
 
 // post appends e to the ledger and applies it to a in tx: the one place a

@@ -19,9 +19,15 @@ type IdempotencyRecord struct {
 	// Fingerprint is a hash of the operation and its parameters.
 	Fingerprint [sha256.Size]byte
 	// Result is the first result, encoded as JSON.
-	Result    []byte
+	Result []byte
+	// EntryID is the ledger entry the operation wrote, if any: an audit
+	// checks that no entry belongs to two keys.
+	EntryID   int64
 	CreatedAt time.Time
 }
+
+// entryWriter is a result that names the ledger entry it wrote.
+type entryWriter interface{ writtenEntry() int64 }
 
 // maxIdempotencyKeyLen bounds an idempotency key.
 const maxIdempotencyKeyLen = 128
@@ -79,6 +85,9 @@ func once[T any](ctx context.Context, tx Tx, rec IdempotencyRecord, do func() (T
 	}
 	if rec.Result, err = json.Marshal(res); err != nil {
 		return zero, err
+	}
+	if w, ok := any(res).(entryWriter); ok {
+		rec.EntryID = w.writtenEntry()
 	}
 	if err := tx.PutIdempotencyRecord(ctx, rec); err != nil {
 		return zero, err

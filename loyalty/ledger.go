@@ -16,6 +16,9 @@ const (
 	EntryReverse EntryKind = "reverse"
 	EntryBonus   EntryKind = "bonus"
 	EntryAdjust  EntryKind = "adjust"
+	EntryExpire  EntryKind = "expire"
+	// EntryCapture spends points held at checkout (pay with points).
+	EntryCapture EntryKind = "capture"
 )
 
 // Entry is one append-only line of a member's points ledger.
@@ -33,6 +36,9 @@ type Entry struct {
 	// RewardID links redeem entries to their reward.
 	RewardID string
 	Detail   EntryDetail
+	// Uses are the lots a negative entry took its points from; the store
+	// records them with the entry.
+	Uses []LotUse
 }
 
 // EntryDetail is what an entry's reason is written from.
@@ -44,6 +50,8 @@ type EntryDetail struct {
 	VoucherCode string `json:"voucher_code,omitempty"`
 	// Unrecovered is what a reversal could not take back because it was spent.
 	Unrecovered int64 `json:"unrecovered,omitempty"`
+	// HoldID is the hold a capture spent.
+	HoldID string `json:"hold_id,omitempty"`
 }
 
 // Reason returns the sentence that explains e to the member, in locale l.
@@ -66,6 +74,10 @@ func (e Entry) Reason(l Locale) string {
 			t.EN += fmt.Sprintf(" (%d points had already been spent)", d.Unrecovered)
 		}
 		return t.In(l)
+	case EntryExpire:
+		return Text{DE: "Punkte verfallen", EN: "Points expired"}.In(l)
+	case EntryCapture:
+		return Text{DE: "Mit Punkten bezahlt", EN: "Paid with points"}.In(l)
 	case EntryBonus:
 		return Text{DE: "Bonus", EN: "Bonus"}.In(l)
 	default:

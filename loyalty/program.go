@@ -22,7 +22,19 @@ type Program struct {
 	MaxPurchaseMinor int64 `json:"max_purchase_minor"`
 	// VoucherValidity is how long a voucher can be used after it is issued.
 	VoucherValidity Duration `json:"voucher_validity"`
+	// TimeZone is the IANA time zone the program's dates are in; empty
+	// means Europe/Berlin.
+	TimeZone string `json:"time_zone,omitempty"`
+	// Expiry says when earned points expire.
+	Expiry ExpiryPolicy `json:"expiry,omitzero"`
+	// PendingDays holds earned points back for this many days, so that a
+	// return within them takes back points nobody could spend yet. 0 makes
+	// points available at once.
+	PendingDays int `json:"pending_days,omitempty"`
 }
+
+// maxPendingDays bounds Program.PendingDays.
+const maxPendingDays = 90
 
 // EarnRule says how many points a purchase earns: Points for every full
 // PerMinor minor units spent, e.g. 1 point per 100 cents.
@@ -61,8 +73,25 @@ func (p Program) Validate() error {
 		return errorf(ErrInvalid, "program %s: max_purchase_minor must be 1..%d", p.ID, int64(MaxAmountMinor))
 	case p.VoucherValidity.D() <= 0:
 		return errorf(ErrInvalid, "program %s: voucher_validity must be positive", p.ID)
+	case p.Expiry.MonthsAfterMonthEnd < 0 || p.Expiry.MonthsAfterMonthEnd > maxExpiryMonths:
+		return errorf(ErrInvalid, "program %s: expiry months must be 0 (never) to %d", p.ID, maxExpiryMonths)
+	case p.PendingDays < 0 || p.PendingDays > maxPendingDays:
+		return errorf(ErrInvalid, "program %s: pending_days must be 0 to %d", p.ID, maxPendingDays)
+	}
+	if _, err := location(p.TimeZone); err != nil {
+		return err
 	}
 	return nil
+}
+
+// lotTimes returns when points earned at now become available and when they
+// expire.
+func (p Program) lotTimes(now time.Time) (available, expires time.Time, err error) {
+	loc, err := location(p.TimeZone)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return now.AddDate(0, 0, p.PendingDays), p.Expiry.expiresAt(now, loc), nil
 }
 
 // Reward is an item of a program's catalog bought with points.

@@ -1,6 +1,9 @@
 package loyalty
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store keeps programs, members and the ledger. The packages under store/
 // implement it; store/storetest holds the suite every implementation passes.
@@ -17,6 +20,12 @@ type Store interface {
 
 // Tx is one transaction of a Store. Lookups return an error wrapping
 // ErrNotFound when nothing matches; writes inside View fail.
+//
+// In a read-write transaction, reading one row of a kind the transaction may
+// change (an account, a reward, a purchase, a voucher, a hold, an
+// idempotency key) locks it until the transaction ends, so concurrent
+// transactions on the same row run one after the other. Rows are locked in
+// the order the Service reads them, the account last.
 type Tx interface {
 	Program(ctx context.Context, id string) (Program, error)
 	// PutProgram creates or replaces a program.
@@ -47,7 +56,9 @@ type Tx interface {
 	// SaveAccount writes a's balance, version and time.
 	SaveAccount(ctx context.Context, a Account) error
 
-	// AppendEntry writes e and sets its ID.
+	// AppendEntry writes e and sets its ID. It takes e.Uses from their lots
+	// and records them with the entry; it returns an error when a lot has
+	// fewer points left than a use takes.
 	AppendEntry(ctx context.Context, e *Entry) error
 	// Entries returns up to limit entries of the member, newest first, with
 	// IDs below beforeID (0: from the newest).
@@ -68,6 +79,32 @@ type Tx interface {
 	// SaveVoucherRedemption writes v's status, redemption time and till.
 	SaveVoucherRedemption(ctx context.Context, v Voucher) error
 
+	// IdempotencyRecord returns the record of a key. In a read-write
+	// transaction it locks the key first, whether or not it has a record, so
+	// that concurrent requests with one key run one after the other.
 	IdempotencyRecord(ctx context.Context, programID, caller, key string) (IdempotencyRecord, error)
 	PutIdempotencyRecord(ctx context.Context, r IdempotencyRecord) error
+
+	// CreateLot writes l and sets its ID.
+	CreateLot(ctx context.Context, l *Lot) error
+	// OpenLots returns the member's lots with points remaining, soonest
+	// expiry first (never-expiring last), then by ID.
+	OpenLots(ctx context.Context, programID, memberID string) ([]Lot, error)
+	// MembersWithDueLots returns up to limit members, of any program, that
+	// have lots with points remaining whose expiry is at or before now.
+	MembersWithDueLots(ctx context.Context, now time.Time, limit int) ([]MemberKey, error)
+
+	CreateHold(ctx context.Context, h Hold) error
+	Hold(ctx context.Context, programID, id string) (Hold, error)
+	// SaveHold writes h's status, captured points and closing time.
+	SaveHold(ctx context.Context, h Hold) error
+	// ActiveHolds returns the member's holds that are active and not
+	// expired at now.
+	ActiveHolds(ctx context.Context, programID, memberID string, now time.Time) ([]Hold, error)
+}
+
+// MemberKey names one member.
+type MemberKey struct {
+	ProgramID string
+	MemberID  string
 }

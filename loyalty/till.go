@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -25,7 +26,7 @@ func (s *Service) LookupMember(ctx context.Context, t Till, cardNumber string) (
 		if err != nil {
 			return err
 		}
-		card, err = cardOf(ctx, tx, m)
+		card, err = s.cardOf(ctx, tx, m)
 		return err
 	})
 	return card, err
@@ -66,6 +67,8 @@ type EarnResult struct {
 	Points     int64  `json:"points"`
 	Balance    int64  `json:"balance"`
 }
+
+func (r EarnResult) writtenEntry() int64 { return r.EntryID }
 
 // Limits of a purchase's receipt.
 const (
@@ -228,7 +231,7 @@ func (s *Service) earn(ctx context.Context, tx Tx, t Till, req EarnRequest) (Ear
 		ProgramID: m.ProgramID, MemberID: m.ID, Kind: EntryEarn, Points: pur.Points, CreatedAt: now,
 		PurchaseID: pur.ID, Detail: EntryDetail{AmountMinor: pur.AmountMinor, Currency: pur.Currency, ReceiptID: pur.ReceiptID},
 	}
-	if err := post(ctx, tx, &a, &e); err != nil {
+	if err := credit(ctx, tx, p, &a, &e); err != nil {
 		return EarnResult{}, err
 	}
 	return EarnResult{PurchaseID: pur.ID, EntryID: e.ID, MemberID: m.ID, Points: pur.Points, Balance: a.Balance}, nil
@@ -343,18 +346,54 @@ func (s *Service) reverse(ctx context.Context, tx Tx, t Till, req ReverseRequest
 	if due == 0 {
 		return res, nil
 	}
-	res.Points = min(due, a.Balance)
+	now := s.now()
+	uses, err := reversalUses(ctx, tx, a, pur.ID, due, now)
+	if err != nil {
+		return ReverseResult{}, err
+	}
+	for _, u := range uses {
+		res.Points += u.Points
+	}
 	res.Unrecovered = due - res.Points
 	e := Entry{
-		ProgramID: pur.ProgramID, MemberID: pur.MemberID, Kind: EntryReverse, Points: -res.Points, CreatedAt: s.now(),
-		PurchaseID: pur.ID,
-		Detail:     EntryDetail{AmountMinor: amount, Currency: pur.Currency, ReceiptID: pur.ReceiptID, Unrecovered: res.Unrecovered},
+		ProgramID: pur.ProgramID, MemberID: pur.MemberID, Kind: EntryReverse, Points: -res.Points, CreatedAt: now,
+		PurchaseID: pur.ID, Uses: uses,
+		Detail: EntryDetail{AmountMinor: amount, Currency: pur.Currency, ReceiptID: pur.ReceiptID, Unrecovered: res.Unrecovered},
 	}
 	if err := post(ctx, tx, &a, &e); err != nil {
 		return ReverseResult{}, err
 	}
 	res.Balance, res.EntryID = a.Balance, e.ID
 	return res, nil
+}
+
+// reversalUses returns the lots a return takes due points from: first what
+// is left of the purchase's own lot (pending or not), then other spendable
+// lots, soonest expiry first, as far as active holds leave them free. What
+// the member has spent already cannot be taken; the uses then add up to
+// less than due.
+func reversalUses(ctx context.Context, tx Tx, a Account, purchaseID string, due int64, now time.Time) ([]LotUse, error) {
+	lots, err := tx.OpenLots(ctx, a.ProgramID, a.MemberID)
+	if err != nil {
+		return nil, err
+	}
+	holds, err := tx.ActiveHolds(ctx, a.ProgramID, a.MemberID, now)
+	if err != nil {
+		return nil, err
+	}
+	st := standing(a.Balance, lots, holds, now)
+	sortLots(lots)
+	own := func(l Lot) bool { return l.PurchaseID == purchaseID }
+	uses, taken := take(lots, due, own)
+	spendable := st.Spendable
+	for _, l := range lots {
+		if own(l) && l.spendableAt(now) {
+			spendable -= min(l.Remaining, taken)
+		}
+	}
+	room := max(0, spendable-st.Reserved)
+	more, _ := take(lots, min(due-taken, room), func(l Lot) bool { return !own(l) && l.spendableAt(now) })
+	return append(uses, more...), nil
 }
 
 // RedeemVoucher uses a voucher of the till's program. A retry with the same

@@ -50,6 +50,10 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"Tx", txTests},
 		{"Service", serviceTests},
 		{"Concurrency", concurrencyTests},
+		{"LotTx", lotTxTests},
+		{"Lots", lotTests},
+		{"Pay", payTests},
+		{"Expiry", expiryTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,4 @@
+package storetest
+
+// expiryTests check the expiry job.
+var expiryTests = []test{}

