@@ -21,4 +21,7 @@ var audiences = map[string]audience{
 	treuev1connect.PosServiceEarnProcedure:          tillOfProgram,
 	treuev1connect.PosServiceReverseProcedure:       tillOfProgram,
 	treuev1connect.PosServiceRedeemVoucherProcedure: tillOfProgram,
+	treuev1connect.PosServiceHoldProcedure:          tillOfProgram,
+	treuev1connect.PosServiceCaptureProcedure:       tillOfProgram,
+	treuev1connect.PosServiceReleaseProcedure:       tillOfProgram,
 }

@@ -47,15 +47,24 @@ func toProtoLocale(l loyalty.Locale) treuev1.Locale {
 }
 
 func toProtoCard(c loyalty.Card, l loyalty.Locale) *treuev1.Card {
-	return &treuev1.Card{
-		CardNumber:     c.Member.CardNumber,
-		Balance:        c.Account.Balance,
-		PointName:      c.Program.PointName.In(l),
-		Tier:           &treuev1.Tier{Id: "base", Name: c.Program.BaseTier.In(l)},
-		BarcodePayload: c.Member.CardNumber,
-		ProgramName:    c.Program.Name,
-		Version:        c.Account.Version,
+	pc := &treuev1.Card{
+		CardNumber:       c.Member.CardNumber,
+		Balance:          c.Account.Balance,
+		PointName:        c.Program.PointName.In(l),
+		Tier:             &treuev1.Tier{Id: "base", Name: c.Program.BaseTier.In(l)},
+		BarcodePayload:   c.Member.CardNumber,
+		ProgramName:      c.Program.Name,
+		Version:          c.Account.Version,
+		AvailableBalance: c.Standing.Available,
+		PendingPoints:    c.Standing.Pending,
 	}
+	if !c.Standing.NextExpiry.IsZero() {
+		pc.NextExpiry = &treuev1.PointsExpiry{
+			Points:     c.Standing.NextExpiryPoints,
+			ExpireTime: timestamppb.New(c.Standing.NextExpiry),
+		}
+	}
+	return pc
 }
 
 func toProtoProfile(c loyalty.Card, l loyalty.Locale) *treuev1.Profile {
@@ -74,6 +83,8 @@ var activityKinds = map[loyalty.EntryKind]treuev1.ActivityKind{
 	loyalty.EntryReverse: treuev1.ActivityKind_ACTIVITY_KIND_REVERSE,
 	loyalty.EntryBonus:   treuev1.ActivityKind_ACTIVITY_KIND_BONUS,
 	loyalty.EntryAdjust:  treuev1.ActivityKind_ACTIVITY_KIND_ADJUST,
+	loyalty.EntryExpire:  treuev1.ActivityKind_ACTIVITY_KIND_EXPIRE,
+	loyalty.EntryCapture: treuev1.ActivityKind_ACTIVITY_KIND_CAPTURE,
 }
 
 func toProtoActivity(e loyalty.Entry, l loyalty.Locale) *treuev1.Activity {
@@ -126,4 +137,22 @@ func toProtoVoucher(v loyalty.Voucher, l loyalty.Locale, now time.Time) *treuev1
 		pv.RedeemTime = timestamppb.New(v.RedeemedAt)
 	}
 	return pv
+}
+
+var holdStatuses = map[loyalty.HoldStatus]treuev1.HoldStatus{
+	loyalty.HoldActive:   treuev1.HoldStatus_HOLD_STATUS_ACTIVE,
+	loyalty.HoldCaptured: treuev1.HoldStatus_HOLD_STATUS_CAPTURED,
+	loyalty.HoldReleased: treuev1.HoldStatus_HOLD_STATUS_RELEASED,
+}
+
+// toProtoHold returns h as of its last change, so that replays answer alike.
+func toProtoHold(h loyalty.Hold) *treuev1.PointsHold {
+	return &treuev1.PointsHold{
+		Id:             h.ID,
+		Points:         h.Points,
+		Status:         holdStatuses[h.Status],
+		CapturedPoints: h.Captured,
+		CreateTime:     timestamppb.New(h.CreatedAt),
+		ExpireTime:     timestamppb.New(h.ExpiresAt),
+	}
 }

@@ -330,9 +330,10 @@ func credit(ctx context.Context, tx Tx, p Program, a *Account, e *Entry) error {
 
 // debit appends the negative entry e for the member of a, taking its points
 // from the lots that can be spent at e.CreatedAt, soonest expiry first. The
-// points reserved by active holds cannot be taken, except those of the hold
-// capturing, which this entry spends. It returns ErrInsufficientPoints when
-// the available points do not cover e.
+// points reserved by active holds cannot be taken, except by the capture of
+// its own hold (capturing), which may also take due points the expiry job
+// kept for it. It returns ErrInsufficientPoints when the available points
+// do not cover e.
 func debit(ctx context.Context, tx Tx, a *Account, e *Entry, capturing string) error {
 	now := e.CreatedAt
 	lots, err := tx.OpenLots(ctx, a.ProgramID, a.MemberID)
@@ -345,9 +346,11 @@ func debit(ctx context.Context, tx Tx, a *Account, e *Entry, capturing string) e
 	}
 	st := standing(a.Balance, lots, holds, now)
 	available := st.Available
+	pick := func(l Lot) bool { return l.spendableAt(now) }
 	for _, h := range holds {
 		if h.ID == capturing && h.activeAt(now) {
-			available = max(0, st.Spendable-(st.Reserved-h.Points))
+			available = max(0, st.Spendable+st.Due-(st.Reserved-h.Points))
+			pick = func(l Lot) bool { return l.spendableAt(now) || l.dueAt(now) }
 		}
 	}
 	want := -e.Points
@@ -355,7 +358,7 @@ func debit(ctx context.Context, tx Tx, a *Account, e *Entry, capturing string) e
 		return errorf(ErrInsufficientPoints, "%d points are needed; %d are available", want, available)
 	}
 	sortLots(lots)
-	uses, taken := take(lots, want, func(l Lot) bool { return l.spendableAt(now) })
+	uses, taken := take(lots, want, pick)
 	if taken != want {
 		return fmt.Errorf("lots of %s/%s hold %d spendable points, want %d", a.ProgramID, a.MemberID, taken, want)
 	}

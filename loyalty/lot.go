@@ -100,6 +100,9 @@ type Standing struct {
 	// Spendable is the points of lots that can be spent now, reserved ones
 	// included.
 	Spendable int64
+	// Due is points past their expiry that the expiry job has not taken
+	// yet (or keeps for active holds).
+	Due int64
 	// NextExpiry is the soonest expiry of spendable points, with the points
 	// that expire then; zero when nothing expires.
 	NextExpiry       time.Time
@@ -113,6 +116,7 @@ func standing(balance int64, lots []Lot, holds []Hold, now time.Time) Standing {
 	for _, l := range lots {
 		switch {
 		case l.dueAt(now):
+			s.Due += l.Remaining
 		case now.Before(l.AvailableAt):
 			s.Pending += l.Remaining
 		default:

@@ -16,11 +16,16 @@ import (
 type Config struct {
 	Addr    string
 	DataDir string
+	// PostgresURL selects the PostgreSQL store; empty keeps SQLite in DataDir.
+	PostgresURL string
+	// ExpiryInterval is how often the expiry job runs.
+	ExpiryInterval time.Duration
 	// SeedFile is a program seed file applied at start; empty means the
 	// embedded demo program.
 	SeedFile string
 	// DevMode accepts "dev:<uid>" tokens and the dev till key. "auto" turns
-	// it on when no production setting is given and Addr is loopback.
+	// it on when no production setting (Firebase, PostgreSQL) is given and
+	// Addr is loopback.
 	DevMode         string
 	DevStoreKey     string
 	FirebaseProject string
@@ -69,6 +74,8 @@ func (c *Config) settings() []setting {
 	return []setting{
 		{"addr", "TREUE_ADDR", "127.0.0.1:8080", "listen address (host:port)", str(&c.Addr)},
 		{"data-dir", "TREUE_DATA_DIR", "treue-data", "directory of the embedded SQLite database", str(&c.DataDir)},
+		{"postgres-url", "TREUE_POSTGRES_URL", "", "PostgreSQL connection URL; empty: SQLite in the data dir", str(&c.PostgresURL)},
+		{"expiry-interval", "TREUE_EXPIRY_INTERVAL", "1h", "how often points due to expire are expired", dur(&c.ExpiryInterval)},
 		{"seed", "TREUE_SEED_FILE", "", "program seed file (JSON) applied at start; empty: the demo café", str(&c.SeedFile)},
 		{"dev", "TREUE_DEV", "auto", "development sign-in: auto, true or false", str(&c.DevMode)},
 		{"dev-store-key", "TREUE_DEV_STORE_KEY", "demo-store-key", "API key of the seed's tills in dev mode", str(&c.DevStoreKey)},
@@ -153,7 +160,7 @@ func (c Config) devModeOn() (bool, error) {
 	case "false":
 		return false, nil
 	}
-	return loopback && c.FirebaseProject == "", nil
+	return loopback && c.FirebaseProject == "" && c.PostgresURL == "", nil
 }
 
 // isLoopback reports whether addr listens on loopback only.

@@ -8,13 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
+	"time"
 
 	"github.com/treue/treue/bff"
+	"github.com/treue/treue/cmd/internal/storage"
 	"github.com/treue/treue/firebaseauth"
 	"github.com/treue/treue/loyalty"
-	"github.com/treue/treue/store/sqlite"
 )
 
 // server is treued's wiring: one store, one domain service, one HTTP server.
@@ -22,7 +21,8 @@ type server struct {
 	cfg      Config
 	log      *slog.Logger
 	stdout   io.Writer
-	store    loyalty.Store
+	store    storage.Store
+	svc      *loyalty.Service
 	http     *http.Server
 	listener net.Listener
 	dev      bool
@@ -45,14 +45,13 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	sc := storage.Config{PostgresURL: cfg.PostgresURL, DataDir: cfg.DataDir}
+	if s.store, err = storage.Open(ctx, sc); err != nil {
+		return nil, err
 	}
-	dbPath := filepath.Join(cfg.DataDir, "treue.db")
-	if s.store, err = sqlite.Open(ctx, dbPath); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", dbPath, err)
-	}
+	s.log.Info("store open", "store", sc.Describe())
 	svc := loyalty.NewService(s.store)
+	s.svc = svc
 	devKey := ""
 	if s.dev {
 		devKey = cfg.DevStoreKey
@@ -115,12 +114,22 @@ func (s *server) verifier(ctx context.Context) (bff.TokenVerifier, error) {
 // serve serves until ctx is done, then shuts down gracefully.
 func (s *server) serve(ctx context.Context) error {
 	addr := s.listener.Addr().String()
-	s.log.Info("treued listening", "addr", addr, "program", s.program, "dev", s.dev, "data", s.cfg.DataDir)
+	s.log.Info("treued listening", "addr", addr, "program", s.program, "dev", s.dev)
 	if s.dev {
 		s.printTryIt(addr)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
+	jobs, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		s.runExpiry(jobs)
+	}()
+	defer func() {
+		stopJobs()
+		<-jobsDone
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -137,6 +146,30 @@ func (s *server) serve(ctx context.Context) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// runExpiry runs the expiry job at start and then every ExpiryInterval
+// until ctx is done. Runs on several replicas at once are safe.
+func (s *server) runExpiry(ctx context.Context) {
+	t := time.NewTicker(s.cfg.ExpiryInterval)
+	defer t.Stop()
+	for {
+		start := time.Now()
+		run, err := s.svc.ExpireDue(ctx, nil)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Error("expiry job failed", "err", err, "members", run.Members, "points", run.Points)
+		case run.Members > 0:
+			s.log.Info("points expired", "members", run.Members, "points", run.Points, "took", time.Since(start))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // printTryIt tells a new user how to call the running server.

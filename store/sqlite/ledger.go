@@ -10,7 +10,9 @@ import (
 )
 
 // AppendEntry writes e and sets e.ID to the id the database assigned, which
-// is larger than every id before it.
+// is larger than every id before it. It takes e.Uses from their lots and
+// records them; a use that takes more than its lot has left fails, and with
+// it the transaction.
 func (t *tx) AppendEntry(ctx context.Context, e *loyalty.Entry) error {
 	detail, err := json.Marshal(e.Detail)
 	if err != nil {
@@ -29,6 +31,36 @@ func (t *tx) AppendEntry(ctx context.Context, e *loyalty.Entry) error {
 		return fmt.Errorf("sqlite: append entry for member %s: %w", e.MemberID, err)
 	}
 	e.ID = id
+	for _, u := range e.Uses {
+		if err := t.useLot(ctx, e, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// useLot takes u's points from its lot for entry e and records the use.
+func (t *tx) useLot(ctx context.Context, e *loyalty.Entry, u loyalty.LotUse) error {
+	if u.Points <= 0 {
+		return fmt.Errorf("sqlite: entry %d takes %d points from lot %d: want a positive number", e.ID, u.Points, u.LotID)
+	}
+	res, err := t.tx.ExecContext(ctx, `UPDATE lots SET remaining = remaining - ?1
+		WHERE program_id = ?2 AND member_id = ?3 AND id = ?4 AND remaining >= ?1`,
+		u.Points, e.ProgramID, e.MemberID, u.LotID)
+	if err != nil {
+		return fmt.Errorf("sqlite: take %d points from lot %d: %w", u.Points, u.LotID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: take %d points from lot %d: %w", u.Points, u.LotID, err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: entry %d takes %d points from lot %d of member %s, which has fewer left or does not exist",
+			e.ID, u.Points, u.LotID, e.MemberID)
+	}
+	_, err = t.tx.ExecContext(ctx, "INSERT INTO lot_uses (program_id, member_id, entry_id, lot_id, points) VALUES (?, ?, ?, ?, ?)",
+		e.ProgramID, e.MemberID, e.ID, u.LotID, u.Points)
+	if err != nil {
+		return fmt.Errorf("sqlite: record use of lot %d by entry %d: %w", u.LotID, e.ID, err)
+	}
 	return nil
 }
 

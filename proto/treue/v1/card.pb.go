@@ -38,6 +38,10 @@ const (
 	ActivityKind_ACTIVITY_KIND_BONUS ActivityKind = 4
 	// A correction made by the program operator.
 	ActivityKind_ACTIVITY_KIND_ADJUST ActivityKind = 5
+	// Points that expired unused.
+	ActivityKind_ACTIVITY_KIND_EXPIRE ActivityKind = 6
+	// Points spent at a till (pay with points).
+	ActivityKind_ACTIVITY_KIND_CAPTURE ActivityKind = 7
 )
 
 // Enum value maps for ActivityKind.
@@ -49,6 +53,8 @@ var (
 		3: "ACTIVITY_KIND_REVERSE",
 		4: "ACTIVITY_KIND_BONUS",
 		5: "ACTIVITY_KIND_ADJUST",
+		6: "ACTIVITY_KIND_EXPIRE",
+		7: "ACTIVITY_KIND_CAPTURE",
 	}
 	ActivityKind_value = map[string]int32{
 		"ACTIVITY_KIND_UNSPECIFIED": 0,
@@ -57,6 +63,8 @@ var (
 		"ACTIVITY_KIND_REVERSE":     3,
 		"ACTIVITY_KIND_BONUS":       4,
 		"ACTIVITY_KIND_ADJUST":      5,
+		"ACTIVITY_KIND_EXPIRE":      6,
+		"ACTIVITY_KIND_CAPTURE":     7,
 	}
 )
 
@@ -160,9 +168,17 @@ type Card struct {
 	BarcodePayload string `protobuf:"bytes,5,opt,name=barcode_payload,json=barcodePayload,proto3" json:"barcode_payload,omitempty"`
 	// The display name of the program (the shop or brand), e.g. "Café Treue".
 	ProgramName string `protobuf:"bytes,6,opt,name=program_name,json=programName,proto3" json:"program_name,omitempty"`
-	// Increases with every change of this card (a ledger entry, a tier change).
-	// Apps can skip re-rendering when it has not changed.
-	Version       int64 `protobuf:"varint,7,opt,name=version,proto3" json:"version,omitempty"`
+	// Increases with every change of this card (a ledger entry, a tier change, a
+	// hold). Apps can skip re-rendering when it has not changed.
+	Version int64 `protobuf:"varint,7,opt,name=version,proto3" json:"version,omitempty"`
+	// The points the member can spend now: the balance less pending points,
+	// points past their expiry and points reserved at a till (pay with points).
+	AvailableBalance int64 `protobuf:"varint,8,opt,name=available_balance,json=availableBalance,proto3" json:"available_balance,omitempty"`
+	// Points earned but not available yet, in programs that hold points back for
+	// a few days so that returns cost nothing.
+	PendingPoints int64 `protobuf:"varint,9,opt,name=pending_points,json=pendingPoints,proto3" json:"pending_points,omitempty"`
+	// The next points to expire; absent when none will.
+	NextExpiry    *PointsExpiry `protobuf:"bytes,10,opt,name=next_expiry,json=nextExpiry,proto3" json:"next_expiry,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -246,6 +262,82 @@ func (x *Card) GetVersion() int64 {
 	return 0
 }
 
+func (x *Card) GetAvailableBalance() int64 {
+	if x != nil {
+		return x.AvailableBalance
+	}
+	return 0
+}
+
+func (x *Card) GetPendingPoints() int64 {
+	if x != nil {
+		return x.PendingPoints
+	}
+	return 0
+}
+
+func (x *Card) GetNextExpiry() *PointsExpiry {
+	if x != nil {
+		return x.NextExpiry
+	}
+	return nil
+}
+
+// PointsExpiry says how many points expire when.
+type PointsExpiry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many points expire.
+	Points int64 `protobuf:"varint,1,opt,name=points,proto3" json:"points,omitempty"`
+	// When they expire.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointsExpiry) Reset() {
+	*x = PointsExpiry{}
+	mi := &file_treue_v1_card_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointsExpiry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointsExpiry) ProtoMessage() {}
+
+func (x *PointsExpiry) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_card_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointsExpiry.ProtoReflect.Descriptor instead.
+func (*PointsExpiry) Descriptor() ([]byte, []int) {
+	return file_treue_v1_card_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PointsExpiry) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *PointsExpiry) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 // Tier is a status level of a program, such as Silber, Gold or Platin.
 type Tier struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -259,7 +351,7 @@ type Tier struct {
 
 func (x *Tier) Reset() {
 	*x = Tier{}
-	mi := &file_treue_v1_card_proto_msgTypes[1]
+	mi := &file_treue_v1_card_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -271,7 +363,7 @@ func (x *Tier) String() string {
 func (*Tier) ProtoMessage() {}
 
 func (x *Tier) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_card_proto_msgTypes[1]
+	mi := &file_treue_v1_card_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -284,7 +376,7 @@ func (x *Tier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tier.ProtoReflect.Descriptor instead.
 func (*Tier) Descriptor() ([]byte, []int) {
-	return file_treue_v1_card_proto_rawDescGZIP(), []int{1}
+	return file_treue_v1_card_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Tier) GetId() string {
@@ -328,7 +420,7 @@ type Activity struct {
 
 func (x *Activity) Reset() {
 	*x = Activity{}
-	mi := &file_treue_v1_card_proto_msgTypes[2]
+	mi := &file_treue_v1_card_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +432,7 @@ func (x *Activity) String() string {
 func (*Activity) ProtoMessage() {}
 
 func (x *Activity) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_card_proto_msgTypes[2]
+	mi := &file_treue_v1_card_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +445,7 @@ func (x *Activity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Activity.ProtoReflect.Descriptor instead.
 func (*Activity) Descriptor() ([]byte, []int) {
-	return file_treue_v1_card_proto_rawDescGZIP(), []int{2}
+	return file_treue_v1_card_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Activity) GetId() string {
@@ -409,7 +501,7 @@ var File_treue_v1_card_proto protoreflect.FileDescriptor
 
 const file_treue_v1_card_proto_rawDesc = "" +
 	"\n" +
-	"\x13treue/v1/card.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x01\n" +
+	"\x13treue/v1/card.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf7\x02\n" +
 	"\x04Card\x12\x1f\n" +
 	"\vcard_number\x18\x01 \x01(\tR\n" +
 	"cardNumber\x12\x18\n" +
@@ -419,7 +511,16 @@ const file_treue_v1_card_proto_rawDesc = "" +
 	"\x04tier\x18\x04 \x01(\v2\x0e.treue.v1.TierR\x04tier\x12'\n" +
 	"\x0fbarcode_payload\x18\x05 \x01(\tR\x0ebarcodePayload\x12!\n" +
 	"\fprogram_name\x18\x06 \x01(\tR\vprogramName\x12\x18\n" +
-	"\aversion\x18\a \x01(\x03R\aversion\"*\n" +
+	"\aversion\x18\a \x01(\x03R\aversion\x12+\n" +
+	"\x11available_balance\x18\b \x01(\x03R\x10availableBalance\x12%\n" +
+	"\x0epending_points\x18\t \x01(\x03R\rpendingPoints\x127\n" +
+	"\vnext_expiry\x18\n" +
+	" \x01(\v2\x16.treue.v1.PointsExpiryR\n" +
+	"nextExpiry\"c\n" +
+	"\fPointsExpiry\x12\x16\n" +
+	"\x06points\x18\x01 \x01(\x03R\x06points\x12;\n" +
+	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"*\n" +
 	"\x04Tier\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"\xf7\x01\n" +
@@ -432,14 +533,16 @@ const file_treue_v1_card_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x1d\n" +
 	"\n" +
-	"receipt_id\x18\a \x01(\tR\treceiptId*\xad\x01\n" +
+	"receipt_id\x18\a \x01(\tR\treceiptId*\xe2\x01\n" +
 	"\fActivityKind\x12\x1d\n" +
 	"\x19ACTIVITY_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ACTIVITY_KIND_EARN\x10\x01\x12\x18\n" +
 	"\x14ACTIVITY_KIND_REDEEM\x10\x02\x12\x19\n" +
 	"\x15ACTIVITY_KIND_REVERSE\x10\x03\x12\x17\n" +
 	"\x13ACTIVITY_KIND_BONUS\x10\x04\x12\x18\n" +
-	"\x14ACTIVITY_KIND_ADJUST\x10\x05*>\n" +
+	"\x14ACTIVITY_KIND_ADJUST\x10\x05\x12\x18\n" +
+	"\x14ACTIVITY_KIND_EXPIRE\x10\x06\x12\x19\n" +
+	"\x15ACTIVITY_KIND_CAPTURE\x10\a*>\n" +
 	"\x06Locale\x12\x16\n" +
 	"\x12LOCALE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tLOCALE_DE\x10\x01\x12\r\n" +
@@ -459,24 +562,27 @@ func file_treue_v1_card_proto_rawDescGZIP() []byte {
 }
 
 var file_treue_v1_card_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_treue_v1_card_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_treue_v1_card_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_treue_v1_card_proto_goTypes = []any{
 	(ActivityKind)(0),             // 0: treue.v1.ActivityKind
 	(Locale)(0),                   // 1: treue.v1.Locale
 	(*Card)(nil),                  // 2: treue.v1.Card
-	(*Tier)(nil),                  // 3: treue.v1.Tier
-	(*Activity)(nil),              // 4: treue.v1.Activity
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*PointsExpiry)(nil),          // 3: treue.v1.PointsExpiry
+	(*Tier)(nil),                  // 4: treue.v1.Tier
+	(*Activity)(nil),              // 5: treue.v1.Activity
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
 }
 var file_treue_v1_card_proto_depIdxs = []int32{
-	3, // 0: treue.v1.Card.tier:type_name -> treue.v1.Tier
-	0, // 1: treue.v1.Activity.kind:type_name -> treue.v1.ActivityKind
-	5, // 2: treue.v1.Activity.create_time:type_name -> google.protobuf.Timestamp
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	4, // 0: treue.v1.Card.tier:type_name -> treue.v1.Tier
+	3, // 1: treue.v1.Card.next_expiry:type_name -> treue.v1.PointsExpiry
+	6, // 2: treue.v1.PointsExpiry.expire_time:type_name -> google.protobuf.Timestamp
+	0, // 3: treue.v1.Activity.kind:type_name -> treue.v1.ActivityKind
+	6, // 4: treue.v1.Activity.create_time:type_name -> google.protobuf.Timestamp
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_treue_v1_card_proto_init() }
@@ -490,7 +596,7 @@ func file_treue_v1_card_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_treue_v1_card_proto_rawDesc), len(file_treue_v1_card_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -9,6 +9,7 @@ package treuev1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -20,6 +21,522 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// HoldStatus is where a hold is in its life.
+type HoldStatus int32
+
+const (
+	// Not set; never sent by the server.
+	HoldStatus_HOLD_STATUS_UNSPECIFIED HoldStatus = 0
+	// Reserving its points until captured, released or expired.
+	HoldStatus_HOLD_STATUS_ACTIVE HoldStatus = 1
+	// Spent by a capture.
+	HoldStatus_HOLD_STATUS_CAPTURED HoldStatus = 2
+	// Released by the till, or expired.
+	HoldStatus_HOLD_STATUS_RELEASED HoldStatus = 3
+)
+
+// Enum value maps for HoldStatus.
+var (
+	HoldStatus_name = map[int32]string{
+		0: "HOLD_STATUS_UNSPECIFIED",
+		1: "HOLD_STATUS_ACTIVE",
+		2: "HOLD_STATUS_CAPTURED",
+		3: "HOLD_STATUS_RELEASED",
+	}
+	HoldStatus_value = map[string]int32{
+		"HOLD_STATUS_UNSPECIFIED": 0,
+		"HOLD_STATUS_ACTIVE":      1,
+		"HOLD_STATUS_CAPTURED":    2,
+		"HOLD_STATUS_RELEASED":    3,
+	}
+)
+
+func (x HoldStatus) Enum() *HoldStatus {
+	p := new(HoldStatus)
+	*p = x
+	return p
+}
+
+func (x HoldStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (HoldStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_treue_v1_pos_service_proto_enumTypes[0].Descriptor()
+}
+
+func (HoldStatus) Type() protoreflect.EnumType {
+	return &file_treue_v1_pos_service_proto_enumTypes[0]
+}
+
+func (x HoldStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use HoldStatus.Descriptor instead.
+func (HoldStatus) EnumDescriptor() ([]byte, []int) {
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{0}
+}
+
+// PointsHold is points reserved at a till.
+type PointsHold struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identifier of the hold; pass it to Capture or Release.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The points reserved.
+	Points int64 `protobuf:"varint,2,opt,name=points,proto3" json:"points,omitempty"`
+	// Where the hold is in its life.
+	Status HoldStatus `protobuf:"varint,3,opt,name=status,proto3,enum=treue.v1.HoldStatus" json:"status,omitempty"`
+	// The points a capture spent; 0 until captured.
+	CapturedPoints int64 `protobuf:"varint,4,opt,name=captured_points,json=capturedPoints,proto3" json:"captured_points,omitempty"`
+	// When the hold was placed.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the hold releases itself unless captured first.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointsHold) Reset() {
+	*x = PointsHold{}
+	mi := &file_treue_v1_pos_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointsHold) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointsHold) ProtoMessage() {}
+
+func (x *PointsHold) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_pos_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointsHold.ProtoReflect.Descriptor instead.
+func (*PointsHold) Descriptor() ([]byte, []int) {
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PointsHold) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PointsHold) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *PointsHold) GetStatus() HoldStatus {
+	if x != nil {
+		return x.Status
+	}
+	return HoldStatus_HOLD_STATUS_UNSPECIFIED
+}
+
+func (x *PointsHold) GetCapturedPoints() int64 {
+	if x != nil {
+		return x.CapturedPoints
+	}
+	return 0
+}
+
+func (x *PointsHold) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *PointsHold) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+// HoldRequest reserves points of a member.
+type HoldRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's card number as typed or scanned.
+	CardNumber string `protobuf:"bytes,1,opt,name=card_number,json=cardNumber,proto3" json:"card_number,omitempty"`
+	// The points to reserve, 1 or more.
+	Points int64 `protobuf:"varint,2,opt,name=points,proto3" json:"points,omitempty"`
+	// How long the hold lasts, 60 to 1800 seconds; 0 means 600.
+	TtlSeconds int32 `protobuf:"varint,3,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	// A key the till makes for this hold, 1 to 128 printable ASCII characters.
+	IdempotencyKey string `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *HoldRequest) Reset() {
+	*x = HoldRequest{}
+	mi := &file_treue_v1_pos_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldRequest) ProtoMessage() {}
+
+func (x *HoldRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_pos_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldRequest.ProtoReflect.Descriptor instead.
+func (*HoldRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *HoldRequest) GetCardNumber() string {
+	if x != nil {
+		return x.CardNumber
+	}
+	return ""
+}
+
+func (x *HoldRequest) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *HoldRequest) GetTtlSeconds() int32 {
+	if x != nil {
+		return x.TtlSeconds
+	}
+	return 0
+}
+
+func (x *HoldRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+// HoldResponse carries the hold placed.
+type HoldResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The hold.
+	Hold *PointsHold `protobuf:"bytes,1,opt,name=hold,proto3" json:"hold,omitempty"`
+	// The member's available points besides the hold.
+	AvailableBalance int64 `protobuf:"varint,2,opt,name=available_balance,json=availableBalance,proto3" json:"available_balance,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *HoldResponse) Reset() {
+	*x = HoldResponse{}
+	mi := &file_treue_v1_pos_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldResponse) ProtoMessage() {}
+
+func (x *HoldResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_pos_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldResponse.ProtoReflect.Descriptor instead.
+func (*HoldResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *HoldResponse) GetHold() *PointsHold {
+	if x != nil {
+		return x.Hold
+	}
+	return nil
+}
+
+func (x *HoldResponse) GetAvailableBalance() int64 {
+	if x != nil {
+		return x.AvailableBalance
+	}
+	return 0
+}
+
+// CaptureRequest spends an active hold.
+type CaptureRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The hold to capture.
+	HoldId string `protobuf:"bytes,1,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
+	// The points to spend, at most the hold's; 0 means all of them.
+	Points int64 `protobuf:"varint,2,opt,name=points,proto3" json:"points,omitempty"`
+	// A key the till makes for this capture, 1 to 128 printable ASCII
+	// characters.
+	IdempotencyKey string `protobuf:"bytes,3,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CaptureRequest) Reset() {
+	*x = CaptureRequest{}
+	mi := &file_treue_v1_pos_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaptureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaptureRequest) ProtoMessage() {}
+
+func (x *CaptureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_pos_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaptureRequest.ProtoReflect.Descriptor instead.
+func (*CaptureRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CaptureRequest) GetHoldId() string {
+	if x != nil {
+		return x.HoldId
+	}
+	return ""
+}
+
+func (x *CaptureRequest) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *CaptureRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+// CaptureResponse tells the till what the capture spent.
+type CaptureResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The hold, now captured.
+	Hold *PointsHold `protobuf:"bytes,1,opt,name=hold,proto3" json:"hold,omitempty"`
+	// The points spent.
+	PointsSpent int64 `protobuf:"varint,2,opt,name=points_spent,json=pointsSpent,proto3" json:"points_spent,omitempty"`
+	// The member's balance right after the capture.
+	Balance int64 `protobuf:"varint,3,opt,name=balance,proto3" json:"balance,omitempty"`
+	// Identifier of the ledger entry written.
+	ActivityId    string `protobuf:"bytes,4,opt,name=activity_id,json=activityId,proto3" json:"activity_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaptureResponse) Reset() {
+	*x = CaptureResponse{}
+	mi := &file_treue_v1_pos_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaptureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaptureResponse) ProtoMessage() {}
+
+func (x *CaptureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_pos_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaptureResponse.ProtoReflect.Descriptor instead.
+func (*CaptureResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CaptureResponse) GetHold() *PointsHold {
+	if x != nil {
+		return x.Hold
+	}
+	return nil
+}
+
+func (x *CaptureResponse) GetPointsSpent() int64 {
+	if x != nil {
+		return x.PointsSpent
+	}
+	return 0
+}
+
+func (x *CaptureResponse) GetBalance() int64 {
+	if x != nil {
+		return x.Balance
+	}
+	return 0
+}
+
+func (x *CaptureResponse) GetActivityId() string {
+	if x != nil {
+		return x.ActivityId
+	}
+	return ""
+}
+
+// ReleaseRequest gives a hold's points back.
+type ReleaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The hold to release.
+	HoldId string `protobuf:"bytes,1,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
+	// A key the till makes for this release, 1 to 128 printable ASCII
+	// characters.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ReleaseRequest) Reset() {
+	*x = ReleaseRequest{}
+	mi := &file_treue_v1_pos_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseRequest) ProtoMessage() {}
+
+func (x *ReleaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_pos_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ReleaseRequest) GetHoldId() string {
+	if x != nil {
+		return x.HoldId
+	}
+	return ""
+}
+
+func (x *ReleaseRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+// ReleaseResponse carries the released hold.
+type ReleaseResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The hold, now released.
+	Hold          *PointsHold `protobuf:"bytes,1,opt,name=hold,proto3" json:"hold,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseResponse) Reset() {
+	*x = ReleaseResponse{}
+	mi := &file_treue_v1_pos_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseResponse) ProtoMessage() {}
+
+func (x *ReleaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_pos_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseResponse.ProtoReflect.Descriptor instead.
+func (*ReleaseResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ReleaseResponse) GetHold() *PointsHold {
+	if x != nil {
+		return x.Hold
+	}
+	return nil
+}
 
 // Member is what a till sees of a member: their card and balance, no personal
 // data.
@@ -35,7 +552,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[0]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +564,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[0]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +577,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{0}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Member) GetCard() *Card {
@@ -98,7 +615,7 @@ type LineItem struct {
 
 func (x *LineItem) Reset() {
 	*x = LineItem{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[1]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -110,7 +627,7 @@ func (x *LineItem) String() string {
 func (*LineItem) ProtoMessage() {}
 
 func (x *LineItem) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[1]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -123,7 +640,7 @@ func (x *LineItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineItem.ProtoReflect.Descriptor instead.
 func (*LineItem) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{1}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *LineItem) GetSku() string {
@@ -173,7 +690,7 @@ type LookupMemberRequest struct {
 
 func (x *LookupMemberRequest) Reset() {
 	*x = LookupMemberRequest{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[2]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -185,7 +702,7 @@ func (x *LookupMemberRequest) String() string {
 func (*LookupMemberRequest) ProtoMessage() {}
 
 func (x *LookupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[2]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -198,7 +715,7 @@ func (x *LookupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupMemberRequest.ProtoReflect.Descriptor instead.
 func (*LookupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{2}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LookupMemberRequest) GetCardNumber() string {
@@ -219,7 +736,7 @@ type LookupMemberResponse struct {
 
 func (x *LookupMemberResponse) Reset() {
 	*x = LookupMemberResponse{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[3]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -231,7 +748,7 @@ func (x *LookupMemberResponse) String() string {
 func (*LookupMemberResponse) ProtoMessage() {}
 
 func (x *LookupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[3]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -244,7 +761,7 @@ func (x *LookupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupMemberResponse.ProtoReflect.Descriptor instead.
 func (*LookupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{3}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *LookupMemberResponse) GetMember() *Member {
@@ -279,7 +796,7 @@ type EarnRequest struct {
 
 func (x *EarnRequest) Reset() {
 	*x = EarnRequest{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[4]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -291,7 +808,7 @@ func (x *EarnRequest) String() string {
 func (*EarnRequest) ProtoMessage() {}
 
 func (x *EarnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[4]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -304,7 +821,7 @@ func (x *EarnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EarnRequest.ProtoReflect.Descriptor instead.
 func (*EarnRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{4}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EarnRequest) GetCardNumber() string {
@@ -366,7 +883,7 @@ type EarnResponse struct {
 
 func (x *EarnResponse) Reset() {
 	*x = EarnResponse{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[5]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -378,7 +895,7 @@ func (x *EarnResponse) String() string {
 func (*EarnResponse) ProtoMessage() {}
 
 func (x *EarnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[5]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -391,7 +908,7 @@ func (x *EarnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EarnResponse.ProtoReflect.Descriptor instead.
 func (*EarnResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{5}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EarnResponse) GetPointsEarned() int64 {
@@ -445,7 +962,7 @@ type ReverseRequest struct {
 
 func (x *ReverseRequest) Reset() {
 	*x = ReverseRequest{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[6]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +974,7 @@ func (x *ReverseRequest) String() string {
 func (*ReverseRequest) ProtoMessage() {}
 
 func (x *ReverseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[6]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +987,7 @@ func (x *ReverseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReverseRequest.ProtoReflect.Descriptor instead.
 func (*ReverseRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{6}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReverseRequest) GetPurchase() isReverseRequest_Purchase {
@@ -557,7 +1074,7 @@ type ReverseResponse struct {
 
 func (x *ReverseResponse) Reset() {
 	*x = ReverseResponse{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[7]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -569,7 +1086,7 @@ func (x *ReverseResponse) String() string {
 func (*ReverseResponse) ProtoMessage() {}
 
 func (x *ReverseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[7]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -582,7 +1099,7 @@ func (x *ReverseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReverseResponse.ProtoReflect.Descriptor instead.
 func (*ReverseResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{7}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReverseResponse) GetPointsReversed() int64 {
@@ -635,7 +1152,7 @@ type RedeemVoucherRequest struct {
 
 func (x *RedeemVoucherRequest) Reset() {
 	*x = RedeemVoucherRequest{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[8]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +1164,7 @@ func (x *RedeemVoucherRequest) String() string {
 func (*RedeemVoucherRequest) ProtoMessage() {}
 
 func (x *RedeemVoucherRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[8]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +1177,7 @@ func (x *RedeemVoucherRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemVoucherRequest.ProtoReflect.Descriptor instead.
 func (*RedeemVoucherRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{8}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RedeemVoucherRequest) GetCode() string {
@@ -688,7 +1205,7 @@ type RedeemVoucherResponse struct {
 
 func (x *RedeemVoucherResponse) Reset() {
 	*x = RedeemVoucherResponse{}
-	mi := &file_treue_v1_pos_service_proto_msgTypes[9]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +1217,7 @@ func (x *RedeemVoucherResponse) String() string {
 func (*RedeemVoucherResponse) ProtoMessage() {}
 
 func (x *RedeemVoucherResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_pos_service_proto_msgTypes[9]
+	mi := &file_treue_v1_pos_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +1230,7 @@ func (x *RedeemVoucherResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemVoucherResponse.ProtoReflect.Descriptor instead.
 func (*RedeemVoucherResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{9}
+	return file_treue_v1_pos_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RedeemVoucherResponse) GetVoucher() *Voucher {
@@ -727,7 +1244,42 @@ var File_treue_v1_pos_service_proto protoreflect.FileDescriptor
 
 const file_treue_v1_pos_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1atreue/v1/pos_service.proto\x12\btreue.v1\x1a\x13treue/v1/card.proto\x1a\x1dtreue/v1/reward_service.proto\"V\n" +
+	"\x1atreue/v1/pos_service.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13treue/v1/card.proto\x1a\x1dtreue/v1/reward_service.proto\"\x85\x02\n" +
+	"\n" +
+	"PointsHold\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06points\x18\x02 \x01(\x03R\x06points\x12,\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x14.treue.v1.HoldStatusR\x06status\x12'\n" +
+	"\x0fcaptured_points\x18\x04 \x01(\x03R\x0ecapturedPoints\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vexpire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"\x90\x01\n" +
+	"\vHoldRequest\x12\x1f\n" +
+	"\vcard_number\x18\x01 \x01(\tR\n" +
+	"cardNumber\x12\x16\n" +
+	"\x06points\x18\x02 \x01(\x03R\x06points\x12\x1f\n" +
+	"\vttl_seconds\x18\x03 \x01(\x05R\n" +
+	"ttlSeconds\x12'\n" +
+	"\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\"e\n" +
+	"\fHoldResponse\x12(\n" +
+	"\x04hold\x18\x01 \x01(\v2\x14.treue.v1.PointsHoldR\x04hold\x12+\n" +
+	"\x11available_balance\x18\x02 \x01(\x03R\x10availableBalance\"j\n" +
+	"\x0eCaptureRequest\x12\x17\n" +
+	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n" +
+	"\x06points\x18\x02 \x01(\x03R\x06points\x12'\n" +
+	"\x0fidempotency_key\x18\x03 \x01(\tR\x0eidempotencyKey\"\x99\x01\n" +
+	"\x0fCaptureResponse\x12(\n" +
+	"\x04hold\x18\x01 \x01(\v2\x14.treue.v1.PointsHoldR\x04hold\x12!\n" +
+	"\fpoints_spent\x18\x02 \x01(\x03R\vpointsSpent\x12\x18\n" +
+	"\abalance\x18\x03 \x01(\x03R\abalance\x12\x1f\n" +
+	"\vactivity_id\x18\x04 \x01(\tR\n" +
+	"activityId\"R\n" +
+	"\x0eReleaseRequest\x12\x17\n" +
+	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12'\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\";\n" +
+	"\x0fReleaseResponse\x12(\n" +
+	"\x04hold\x18\x01 \x01(\v2\x14.treue.v1.PointsHoldR\x04hold\"V\n" +
 	"\x06Member\x12\"\n" +
 	"\x04card\x18\x01 \x01(\v2\x0e.treue.v1.CardR\x04card\x12(\n" +
 	"\x06locale\x18\x02 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\"\x8b\x01\n" +
@@ -780,13 +1332,22 @@ const file_treue_v1_pos_service_proto_rawDesc = "" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"D\n" +
 	"\x15RedeemVoucherResponse\x12+\n" +
-	"\avoucher\x18\x01 \x01(\v2\x11.treue.v1.VoucherR\avoucher2\xaf\x02\n" +
+	"\avoucher\x18\x01 \x01(\v2\x11.treue.v1.VoucherR\avoucher*u\n" +
+	"\n" +
+	"HoldStatus\x12\x1b\n" +
+	"\x17HOLD_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12HOLD_STATUS_ACTIVE\x10\x01\x12\x18\n" +
+	"\x14HOLD_STATUS_CAPTURED\x10\x02\x12\x18\n" +
+	"\x14HOLD_STATUS_RELEASED\x10\x032\xec\x03\n" +
 	"\n" +
 	"PosService\x12R\n" +
 	"\fLookupMember\x12\x1d.treue.v1.LookupMemberRequest\x1a\x1e.treue.v1.LookupMemberResponse\"\x03\x90\x02\x01\x127\n" +
 	"\x04Earn\x12\x15.treue.v1.EarnRequest\x1a\x16.treue.v1.EarnResponse\"\x00\x12@\n" +
 	"\aReverse\x12\x18.treue.v1.ReverseRequest\x1a\x19.treue.v1.ReverseResponse\"\x00\x12R\n" +
-	"\rRedeemVoucher\x12\x1e.treue.v1.RedeemVoucherRequest\x1a\x1f.treue.v1.RedeemVoucherResponse\"\x00B\x8f\x01\n" +
+	"\rRedeemVoucher\x12\x1e.treue.v1.RedeemVoucherRequest\x1a\x1f.treue.v1.RedeemVoucherResponse\"\x00\x127\n" +
+	"\x04Hold\x12\x15.treue.v1.HoldRequest\x1a\x16.treue.v1.HoldResponse\"\x00\x12@\n" +
+	"\aCapture\x12\x18.treue.v1.CaptureRequest\x1a\x19.treue.v1.CaptureResponse\"\x00\x12@\n" +
+	"\aRelease\x12\x18.treue.v1.ReleaseRequest\x1a\x19.treue.v1.ReleaseResponse\"\x00B\x8f\x01\n" +
 	"\fcom.treue.v1B\x0fPosServiceProtoP\x01Z-github.com/treue/treue/proto/treue/v1;treuev1\xa2\x02\x03TXX\xaa\x02\bTreue.V1\xca\x02\bTreue\\V1\xe2\x02\x14Treue\\V1\\GPBMetadata\xea\x02\tTreue::V1b\x06proto3"
 
 var (
@@ -801,41 +1362,63 @@ func file_treue_v1_pos_service_proto_rawDescGZIP() []byte {
 	return file_treue_v1_pos_service_proto_rawDescData
 }
 
-var file_treue_v1_pos_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_treue_v1_pos_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_treue_v1_pos_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_treue_v1_pos_service_proto_goTypes = []any{
-	(*Member)(nil),                // 0: treue.v1.Member
-	(*LineItem)(nil),              // 1: treue.v1.LineItem
-	(*LookupMemberRequest)(nil),   // 2: treue.v1.LookupMemberRequest
-	(*LookupMemberResponse)(nil),  // 3: treue.v1.LookupMemberResponse
-	(*EarnRequest)(nil),           // 4: treue.v1.EarnRequest
-	(*EarnResponse)(nil),          // 5: treue.v1.EarnResponse
-	(*ReverseRequest)(nil),        // 6: treue.v1.ReverseRequest
-	(*ReverseResponse)(nil),       // 7: treue.v1.ReverseResponse
-	(*RedeemVoucherRequest)(nil),  // 8: treue.v1.RedeemVoucherRequest
-	(*RedeemVoucherResponse)(nil), // 9: treue.v1.RedeemVoucherResponse
-	(*Card)(nil),                  // 10: treue.v1.Card
-	(Locale)(0),                   // 11: treue.v1.Locale
-	(*Voucher)(nil),               // 12: treue.v1.Voucher
+	(HoldStatus)(0),               // 0: treue.v1.HoldStatus
+	(*PointsHold)(nil),            // 1: treue.v1.PointsHold
+	(*HoldRequest)(nil),           // 2: treue.v1.HoldRequest
+	(*HoldResponse)(nil),          // 3: treue.v1.HoldResponse
+	(*CaptureRequest)(nil),        // 4: treue.v1.CaptureRequest
+	(*CaptureResponse)(nil),       // 5: treue.v1.CaptureResponse
+	(*ReleaseRequest)(nil),        // 6: treue.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),       // 7: treue.v1.ReleaseResponse
+	(*Member)(nil),                // 8: treue.v1.Member
+	(*LineItem)(nil),              // 9: treue.v1.LineItem
+	(*LookupMemberRequest)(nil),   // 10: treue.v1.LookupMemberRequest
+	(*LookupMemberResponse)(nil),  // 11: treue.v1.LookupMemberResponse
+	(*EarnRequest)(nil),           // 12: treue.v1.EarnRequest
+	(*EarnResponse)(nil),          // 13: treue.v1.EarnResponse
+	(*ReverseRequest)(nil),        // 14: treue.v1.ReverseRequest
+	(*ReverseResponse)(nil),       // 15: treue.v1.ReverseResponse
+	(*RedeemVoucherRequest)(nil),  // 16: treue.v1.RedeemVoucherRequest
+	(*RedeemVoucherResponse)(nil), // 17: treue.v1.RedeemVoucherResponse
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*Card)(nil),                  // 19: treue.v1.Card
+	(Locale)(0),                   // 20: treue.v1.Locale
+	(*Voucher)(nil),               // 21: treue.v1.Voucher
 }
 var file_treue_v1_pos_service_proto_depIdxs = []int32{
-	10, // 0: treue.v1.Member.card:type_name -> treue.v1.Card
-	11, // 1: treue.v1.Member.locale:type_name -> treue.v1.Locale
-	0,  // 2: treue.v1.LookupMemberResponse.member:type_name -> treue.v1.Member
-	1,  // 3: treue.v1.EarnRequest.line_items:type_name -> treue.v1.LineItem
-	12, // 4: treue.v1.RedeemVoucherResponse.voucher:type_name -> treue.v1.Voucher
-	2,  // 5: treue.v1.PosService.LookupMember:input_type -> treue.v1.LookupMemberRequest
-	4,  // 6: treue.v1.PosService.Earn:input_type -> treue.v1.EarnRequest
-	6,  // 7: treue.v1.PosService.Reverse:input_type -> treue.v1.ReverseRequest
-	8,  // 8: treue.v1.PosService.RedeemVoucher:input_type -> treue.v1.RedeemVoucherRequest
-	3,  // 9: treue.v1.PosService.LookupMember:output_type -> treue.v1.LookupMemberResponse
-	5,  // 10: treue.v1.PosService.Earn:output_type -> treue.v1.EarnResponse
-	7,  // 11: treue.v1.PosService.Reverse:output_type -> treue.v1.ReverseResponse
-	9,  // 12: treue.v1.PosService.RedeemVoucher:output_type -> treue.v1.RedeemVoucherResponse
-	9,  // [9:13] is the sub-list for method output_type
-	5,  // [5:9] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	0,  // 0: treue.v1.PointsHold.status:type_name -> treue.v1.HoldStatus
+	18, // 1: treue.v1.PointsHold.create_time:type_name -> google.protobuf.Timestamp
+	18, // 2: treue.v1.PointsHold.expire_time:type_name -> google.protobuf.Timestamp
+	1,  // 3: treue.v1.HoldResponse.hold:type_name -> treue.v1.PointsHold
+	1,  // 4: treue.v1.CaptureResponse.hold:type_name -> treue.v1.PointsHold
+	1,  // 5: treue.v1.ReleaseResponse.hold:type_name -> treue.v1.PointsHold
+	19, // 6: treue.v1.Member.card:type_name -> treue.v1.Card
+	20, // 7: treue.v1.Member.locale:type_name -> treue.v1.Locale
+	8,  // 8: treue.v1.LookupMemberResponse.member:type_name -> treue.v1.Member
+	9,  // 9: treue.v1.EarnRequest.line_items:type_name -> treue.v1.LineItem
+	21, // 10: treue.v1.RedeemVoucherResponse.voucher:type_name -> treue.v1.Voucher
+	10, // 11: treue.v1.PosService.LookupMember:input_type -> treue.v1.LookupMemberRequest
+	12, // 12: treue.v1.PosService.Earn:input_type -> treue.v1.EarnRequest
+	14, // 13: treue.v1.PosService.Reverse:input_type -> treue.v1.ReverseRequest
+	16, // 14: treue.v1.PosService.RedeemVoucher:input_type -> treue.v1.RedeemVoucherRequest
+	2,  // 15: treue.v1.PosService.Hold:input_type -> treue.v1.HoldRequest
+	4,  // 16: treue.v1.PosService.Capture:input_type -> treue.v1.CaptureRequest
+	6,  // 17: treue.v1.PosService.Release:input_type -> treue.v1.ReleaseRequest
+	11, // 18: treue.v1.PosService.LookupMember:output_type -> treue.v1.LookupMemberResponse
+	13, // 19: treue.v1.PosService.Earn:output_type -> treue.v1.EarnResponse
+	15, // 20: treue.v1.PosService.Reverse:output_type -> treue.v1.ReverseResponse
+	17, // 21: treue.v1.PosService.RedeemVoucher:output_type -> treue.v1.RedeemVoucherResponse
+	3,  // 22: treue.v1.PosService.Hold:output_type -> treue.v1.HoldResponse
+	5,  // 23: treue.v1.PosService.Capture:output_type -> treue.v1.CaptureResponse
+	7,  // 24: treue.v1.PosService.Release:output_type -> treue.v1.ReleaseResponse
+	18, // [18:25] is the sub-list for method output_type
+	11, // [11:18] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_treue_v1_pos_service_proto_init() }
@@ -845,7 +1428,7 @@ func file_treue_v1_pos_service_proto_init() {
 	}
 	file_treue_v1_card_proto_init()
 	file_treue_v1_reward_service_proto_init()
-	file_treue_v1_pos_service_proto_msgTypes[6].OneofWrappers = []any{
+	file_treue_v1_pos_service_proto_msgTypes[13].OneofWrappers = []any{
 		(*ReverseRequest_PurchaseId)(nil),
 		(*ReverseRequest_ReceiptId)(nil),
 	}
@@ -854,13 +1437,14 @@ func file_treue_v1_pos_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_treue_v1_pos_service_proto_rawDesc), len(file_treue_v1_pos_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   10,
+			NumEnums:      1,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_treue_v1_pos_service_proto_goTypes,
 		DependencyIndexes: file_treue_v1_pos_service_proto_depIdxs,
+		EnumInfos:         file_treue_v1_pos_service_proto_enumTypes,
 		MessageInfos:      file_treue_v1_pos_service_proto_msgTypes,
 	}.Build()
 	File_treue_v1_pos_service_proto = out.File

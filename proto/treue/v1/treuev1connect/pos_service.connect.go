@@ -42,6 +42,12 @@ const (
 	// PosServiceRedeemVoucherProcedure is the fully-qualified name of the PosService's RedeemVoucher
 	// RPC.
 	PosServiceRedeemVoucherProcedure = "/treue.v1.PosService/RedeemVoucher"
+	// PosServiceHoldProcedure is the fully-qualified name of the PosService's Hold RPC.
+	PosServiceHoldProcedure = "/treue.v1.PosService/Hold"
+	// PosServiceCaptureProcedure is the fully-qualified name of the PosService's Capture RPC.
+	PosServiceCaptureProcedure = "/treue.v1.PosService/Capture"
+	// PosServiceReleaseProcedure is the fully-qualified name of the PosService's Release RPC.
+	PosServiceReleaseProcedure = "/treue.v1.PosService/Release"
 )
 
 // PosServiceClient is a client for the treue.v1.PosService service.
@@ -74,6 +80,26 @@ type PosServiceClient interface {
 	// Errors: invalid_argument for a malformed code; not_found for an unknown
 	// code; failed_precondition for a voucher already used or expired.
 	RedeemVoucher(context.Context, *connect.Request[v1.RedeemVoucherRequest]) (*connect.Response[v1.RedeemVoucherResponse], error)
+	// Hold reserves points of a member at checkout (pay with points), so they
+	// cannot be spent elsewhere until the till captures or releases them, or the
+	// hold expires by itself.
+	//
+	// Errors: invalid_argument for a malformed card number, points or ttl;
+	// not_found for an unknown card; failed_precondition when the available
+	// points do not cover the hold; already_exists when the idempotency_key was
+	// used with other parameters.
+	Hold(context.Context, *connect.Request[v1.HoldRequest]) (*connect.Response[v1.HoldResponse], error)
+	// Capture spends the points of an active hold: all of them, or fewer when
+	// the bill came out smaller (the rest is released).
+	//
+	// Errors: not_found for an unknown hold; failed_precondition for a hold that
+	// was captured, released or has expired, or for more points than it holds.
+	Capture(context.Context, *connect.Request[v1.CaptureRequest]) (*connect.Response[v1.CaptureResponse], error)
+	// Release gives the points of an active hold back to the member.
+	//
+	// Errors: not_found for an unknown hold; failed_precondition for a hold that
+	// was captured, released or has expired.
+	Release(context.Context, *connect.Request[v1.ReleaseRequest]) (*connect.Response[v1.ReleaseResponse], error)
 }
 
 // NewPosServiceClient constructs a client for the treue.v1.PosService service. By default, it uses
@@ -112,6 +138,24 @@ func NewPosServiceClient(httpClient connect.HTTPClient, baseURL string, opts ...
 			connect.WithSchema(posServiceMethods.ByName("RedeemVoucher")),
 			connect.WithClientOptions(opts...),
 		),
+		hold: connect.NewClient[v1.HoldRequest, v1.HoldResponse](
+			httpClient,
+			baseURL+PosServiceHoldProcedure,
+			connect.WithSchema(posServiceMethods.ByName("Hold")),
+			connect.WithClientOptions(opts...),
+		),
+		capture: connect.NewClient[v1.CaptureRequest, v1.CaptureResponse](
+			httpClient,
+			baseURL+PosServiceCaptureProcedure,
+			connect.WithSchema(posServiceMethods.ByName("Capture")),
+			connect.WithClientOptions(opts...),
+		),
+		release: connect.NewClient[v1.ReleaseRequest, v1.ReleaseResponse](
+			httpClient,
+			baseURL+PosServiceReleaseProcedure,
+			connect.WithSchema(posServiceMethods.ByName("Release")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -121,6 +165,9 @@ type posServiceClient struct {
 	earn          *connect.Client[v1.EarnRequest, v1.EarnResponse]
 	reverse       *connect.Client[v1.ReverseRequest, v1.ReverseResponse]
 	redeemVoucher *connect.Client[v1.RedeemVoucherRequest, v1.RedeemVoucherResponse]
+	hold          *connect.Client[v1.HoldRequest, v1.HoldResponse]
+	capture       *connect.Client[v1.CaptureRequest, v1.CaptureResponse]
+	release       *connect.Client[v1.ReleaseRequest, v1.ReleaseResponse]
 }
 
 // LookupMember calls treue.v1.PosService.LookupMember.
@@ -141,6 +188,21 @@ func (c *posServiceClient) Reverse(ctx context.Context, req *connect.Request[v1.
 // RedeemVoucher calls treue.v1.PosService.RedeemVoucher.
 func (c *posServiceClient) RedeemVoucher(ctx context.Context, req *connect.Request[v1.RedeemVoucherRequest]) (*connect.Response[v1.RedeemVoucherResponse], error) {
 	return c.redeemVoucher.CallUnary(ctx, req)
+}
+
+// Hold calls treue.v1.PosService.Hold.
+func (c *posServiceClient) Hold(ctx context.Context, req *connect.Request[v1.HoldRequest]) (*connect.Response[v1.HoldResponse], error) {
+	return c.hold.CallUnary(ctx, req)
+}
+
+// Capture calls treue.v1.PosService.Capture.
+func (c *posServiceClient) Capture(ctx context.Context, req *connect.Request[v1.CaptureRequest]) (*connect.Response[v1.CaptureResponse], error) {
+	return c.capture.CallUnary(ctx, req)
+}
+
+// Release calls treue.v1.PosService.Release.
+func (c *posServiceClient) Release(ctx context.Context, req *connect.Request[v1.ReleaseRequest]) (*connect.Response[v1.ReleaseResponse], error) {
+	return c.release.CallUnary(ctx, req)
 }
 
 // PosServiceHandler is an implementation of the treue.v1.PosService service.
@@ -173,6 +235,26 @@ type PosServiceHandler interface {
 	// Errors: invalid_argument for a malformed code; not_found for an unknown
 	// code; failed_precondition for a voucher already used or expired.
 	RedeemVoucher(context.Context, *connect.Request[v1.RedeemVoucherRequest]) (*connect.Response[v1.RedeemVoucherResponse], error)
+	// Hold reserves points of a member at checkout (pay with points), so they
+	// cannot be spent elsewhere until the till captures or releases them, or the
+	// hold expires by itself.
+	//
+	// Errors: invalid_argument for a malformed card number, points or ttl;
+	// not_found for an unknown card; failed_precondition when the available
+	// points do not cover the hold; already_exists when the idempotency_key was
+	// used with other parameters.
+	Hold(context.Context, *connect.Request[v1.HoldRequest]) (*connect.Response[v1.HoldResponse], error)
+	// Capture spends the points of an active hold: all of them, or fewer when
+	// the bill came out smaller (the rest is released).
+	//
+	// Errors: not_found for an unknown hold; failed_precondition for a hold that
+	// was captured, released or has expired, or for more points than it holds.
+	Capture(context.Context, *connect.Request[v1.CaptureRequest]) (*connect.Response[v1.CaptureResponse], error)
+	// Release gives the points of an active hold back to the member.
+	//
+	// Errors: not_found for an unknown hold; failed_precondition for a hold that
+	// was captured, released or has expired.
+	Release(context.Context, *connect.Request[v1.ReleaseRequest]) (*connect.Response[v1.ReleaseResponse], error)
 }
 
 // NewPosServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -207,6 +289,24 @@ func NewPosServiceHandler(svc PosServiceHandler, opts ...connect.HandlerOption) 
 		connect.WithSchema(posServiceMethods.ByName("RedeemVoucher")),
 		connect.WithHandlerOptions(opts...),
 	)
+	posServiceHoldHandler := connect.NewUnaryHandler(
+		PosServiceHoldProcedure,
+		svc.Hold,
+		connect.WithSchema(posServiceMethods.ByName("Hold")),
+		connect.WithHandlerOptions(opts...),
+	)
+	posServiceCaptureHandler := connect.NewUnaryHandler(
+		PosServiceCaptureProcedure,
+		svc.Capture,
+		connect.WithSchema(posServiceMethods.ByName("Capture")),
+		connect.WithHandlerOptions(opts...),
+	)
+	posServiceReleaseHandler := connect.NewUnaryHandler(
+		PosServiceReleaseProcedure,
+		svc.Release,
+		connect.WithSchema(posServiceMethods.ByName("Release")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/treue.v1.PosService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case PosServiceLookupMemberProcedure:
@@ -217,6 +317,12 @@ func NewPosServiceHandler(svc PosServiceHandler, opts ...connect.HandlerOption) 
 			posServiceReverseHandler.ServeHTTP(w, r)
 		case PosServiceRedeemVoucherProcedure:
 			posServiceRedeemVoucherHandler.ServeHTTP(w, r)
+		case PosServiceHoldProcedure:
+			posServiceHoldHandler.ServeHTTP(w, r)
+		case PosServiceCaptureProcedure:
+			posServiceCaptureHandler.ServeHTTP(w, r)
+		case PosServiceReleaseProcedure:
+			posServiceReleaseHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -240,4 +346,16 @@ func (UnimplementedPosServiceHandler) Reverse(context.Context, *connect.Request[
 
 func (UnimplementedPosServiceHandler) RedeemVoucher(context.Context, *connect.Request[v1.RedeemVoucherRequest]) (*connect.Response[v1.RedeemVoucherResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.PosService.RedeemVoucher is not implemented"))
+}
+
+func (UnimplementedPosServiceHandler) Hold(context.Context, *connect.Request[v1.HoldRequest]) (*connect.Response[v1.HoldResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.PosService.Hold is not implemented"))
+}
+
+func (UnimplementedPosServiceHandler) Capture(context.Context, *connect.Request[v1.CaptureRequest]) (*connect.Response[v1.CaptureResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.PosService.Capture is not implemented"))
+}
+
+func (UnimplementedPosServiceHandler) Release(context.Context, *connect.Request[v1.ReleaseRequest]) (*connect.Response[v1.ReleaseResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.PosService.Release is not implemented"))
 }
