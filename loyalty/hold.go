@@ -16,7 +16,7 @@ const (
 // cannot be spent twice, until the till captures or releases them or the
 // hold expires.
 type Hold struct {
-	ProgramID string     `json:"-"`
+	ProgramID string     `json:"program_id"`
 	ID        string     `json:"id"`
 	MemberID  string     `json:"member_id"`
 	TillID    string     `json:"till_id"`

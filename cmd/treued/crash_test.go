@@ -72,7 +72,7 @@ func TestCrashDuringEarns(t *testing.T) {
 			select {
 			case <-stopKiller:
 				return
-			case <-time.After(time.Duration(150+r.IntN(350)) * time.Millisecond):
+			case <-time.After(time.Duration(300+r.IntN(500)) * time.Millisecond):
 			}
 			srv.kill()
 			kills.Add(1)
@@ -80,7 +80,8 @@ func TestCrashDuringEarns(t *testing.T) {
 		}
 	}()
 
-	pos := treuev1connect.NewPosServiceClient(http.DefaultClient, base, bearer("demo-store-key"))
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	pos := treuev1connect.NewPosServiceClient(hc, base, bearer("demo-store-key"))
 	var (
 		wg      sync.WaitGroup
 		next    atomic.Int64
@@ -100,18 +101,9 @@ func TestCrashDuringEarns(t *testing.T) {
 					CardNumber: cards[i%members], AmountMinor: 100 + i%900, Currency: "EUR",
 					IdempotencyKey: fmt.Sprint("crash-", i), ReceiptId: fmt.Sprint("R", i),
 				}
-				for attempt := 0; ; attempt++ {
-					_, err := pos.Earn(ctx, connect.NewRequest(req))
-					if err == nil {
-						break
-					}
-					if c := connect.CodeOf(err); c != connect.CodeUnavailable && c != connect.CodeUnknown && c != connect.CodeInternal {
-						t.Errorf("earn %d: %v", i, err)
-						failed.Add(1)
-						break
-					}
-					retries.Add(1)
-					time.Sleep(20 * time.Millisecond)
+				if err := earnUntilAcknowledged(ctx, pos, req, &retries); err != nil {
+					t.Errorf("earn %d: %v", i, err)
+					failed.Add(1)
 				}
 			}
 		}()
@@ -184,6 +176,25 @@ func TestCrashDuringEarns(t *testing.T) {
 	t.Logf("earn entries: %d distinct receipts, %d missing, %d duplicated, %d points", len(seen), missing, duplicated, points)
 	if missing != 0 || duplicated != 0 || len(seen) != earns || points != wantPoints {
 		t.Fatalf("%d missing, %d duplicated, %d receipts, %d points (want %d)", missing, duplicated, len(seen), points, wantPoints)
+	}
+}
+
+// earnUntilAcknowledged posts req until the server answers it. A killed
+// server shows as a reset or refused connection (unavailable, canceled,
+// unknown); any answer the server gives on purpose is final.
+func earnUntilAcknowledged(ctx context.Context, pos treuev1connect.PosServiceClient, req *treuev1.EarnRequest, retries *atomic.Int64) error {
+	for {
+		_, err := pos.Earn(ctx, connect.NewRequest(req))
+		if err == nil {
+			return nil
+		}
+		switch connect.CodeOf(err) {
+		case connect.CodeUnavailable, connect.CodeCanceled, connect.CodeUnknown, connect.CodeInternal:
+			retries.Add(1)
+			time.Sleep(20 * time.Millisecond)
+		default:
+			return err
+		}
 	}
 }
 

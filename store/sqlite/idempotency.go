@@ -2,20 +2,24 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/treue/treue/loyalty"
 )
 
-// IdempotencyRecord returns the record of the caller's key.
+// IdempotencyRecord returns the record of the caller's key. Write
+// transactions hold the database's write lock from their start, so the key
+// stays locked until the transaction ends.
 func (t *tx) IdempotencyRecord(ctx context.Context, programID, caller, key string) (loyalty.IdempotencyRecord, error) {
 	r := loyalty.IdempotencyRecord{ProgramID: programID, Caller: caller, Key: key}
 	var (
 		fp      []byte
 		created int64
+		entry   sql.NullInt64
 	)
-	err := t.tx.QueryRowContext(ctx, "SELECT fingerprint, result, created_at FROM idempotency WHERE program_id = ? AND caller = ? AND key = ?",
-		programID, caller, key).Scan(&fp, &r.Result, &created)
+	err := t.tx.QueryRowContext(ctx, "SELECT fingerprint, result, entry_id, created_at FROM idempotency WHERE program_id = ? AND caller = ? AND key = ?",
+		programID, caller, key).Scan(&fp, &r.Result, &entry, &created)
 	if err != nil {
 		return loyalty.IdempotencyRecord{}, lookupErr(err, fmt.Sprintf("idempotency key %q", key))
 	}
@@ -23,6 +27,7 @@ func (t *tx) IdempotencyRecord(ctx context.Context, programID, caller, key strin
 		return loyalty.IdempotencyRecord{}, fmt.Errorf("sqlite: idempotency key %q: fingerprint has %d bytes", key, len(fp))
 	}
 	copy(r.Fingerprint[:], fp)
+	r.EntryID = entry.Int64
 	r.CreatedAt = fromMicros(created)
 	return r, nil
 }
@@ -34,8 +39,12 @@ func (t *tx) PutIdempotencyRecord(ctx context.Context, r loyalty.IdempotencyReco
 	if result == nil {
 		result = []byte{}
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO idempotency (program_id, caller, key, fingerprint, result, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, r.ProgramID, r.Caller, r.Key, r.Fingerprint[:], result, micros(r.CreatedAt))
+	var entry sql.NullInt64
+	if r.EntryID != 0 {
+		entry = sql.NullInt64{Int64: r.EntryID, Valid: true}
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO idempotency (program_id, caller, key, fingerprint, result, entry_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ProgramID, r.Caller, r.Key, r.Fingerprint[:], result, entry, micros(r.CreatedAt))
 	if isUnique(err) {
 		return conflict("idempotency_key %q was used before", r.Key)
 	}

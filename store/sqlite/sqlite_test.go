@@ -272,6 +272,10 @@ func TestCheckInvariantsFindsViolations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A spend, which takes its points from a lot.
+	if _, err := svc.RedeemReward(ctx, loyalty.Customer{ProgramID: "cafe-a", UID: "u1"}, "keks", "r1"); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.CheckInvariants(ctx); err != nil {
 		t.Fatalf("CheckInvariants on a consistent ledger: %v", err)
 	}
@@ -281,15 +285,33 @@ func TestCheckInvariantsFindsViolations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	m := card.Member.ID
 	cases := []struct {
 		name, corrupt, repair, want string
 	}{
 		{"balance", "UPDATE accounts SET balance = balance + 5", "UPDATE accounts SET balance = balance - 5",
-			"balance == sum(entries): account cafe-a/" + card.Member.ID + ": balance 35, entries sum to 30"},
+			"balance == sum(entries): account cafe-a/" + m + ": balance 25, entries sum to 20"},
 		{"chain", "UPDATE entries SET balance_after = balance_after + 1 WHERE id = (SELECT min(id) FROM entries)",
 			"UPDATE entries SET balance_after = balance_after - 1 WHERE id = (SELECT min(id) FROM entries)", "balance_after chain"},
-		{"points", "UPDATE entries SET points = 11 WHERE id = (SELECT max(id) FROM entries)",
-			"UPDATE entries SET points = 10 WHERE id = (SELECT max(id) FROM entries)", "balance == sum(entries)"},
+		{"points", "UPDATE entries SET points = 11 WHERE id = (SELECT min(id) FROM entries)",
+			"UPDATE entries SET points = 10 WHERE id = (SELECT min(id) FROM entries)", "balance == sum(entries)"},
+		{"lots", "UPDATE lots SET remaining = remaining - 1 WHERE id = (SELECT max(id) FROM lots)",
+			"UPDATE lots SET remaining = remaining + 1 WHERE id = (SELECT max(id) FROM lots)",
+			"balance == sum(lots remaining): account cafe-a/" + m + ": balance 20, lots hold 19"},
+		{"lot", "UPDATE lots SET remaining = remaining - 1 WHERE id = (SELECT max(id) FROM lots)",
+			"UPDATE lots SET remaining = remaining + 1 WHERE id = (SELECT max(id) FROM lots)", "lot remaining == points - sum(uses): lot"},
+		{"use", "UPDATE lot_uses SET points = points - 1", "UPDATE lot_uses SET points = points + 1", "entry uses == -points: entry"},
+		{"credit", "UPDATE lots SET points = points + 1, remaining = remaining + 1 WHERE id = (SELECT max(id) FROM lots)",
+			"UPDATE lots SET points = points - 1, remaining = remaining - 1 WHERE id = (SELECT max(id) FROM lots)", "credit has one lot: entry"},
+		{"purchase", "UPDATE entries SET kind = 'bonus' WHERE id = (SELECT min(id) FROM entries)",
+			"UPDATE entries SET kind = 'earn' WHERE id = (SELECT min(id) FROM entries)", "purchase has one earn entry: purchase cafe-a/"},
+		{"key", "UPDATE idempotency SET entry_id = entry_id - 1 WHERE key = 'k2'",
+			"UPDATE idempotency SET entry_id = entry_id + 1 WHERE key = 'k2'", "2 idempotency records name it"},
+		{"key entry", "UPDATE idempotency SET entry_id = entry_id + 1000000 WHERE key = 'k2'",
+			"UPDATE idempotency SET entry_id = entry_id - 1000000 WHERE key = 'k2'", "1 idempotency records name it, and it does not exist"},
+		{"hold", `INSERT INTO holds (program_id, id, member_id, till_id, points, status, captured, created_at, expires_at)
+			VALUES ('cafe-a', 'h1', '` + m + `', 'till-cafe-a', 21, 'active', 0, 0, 32503680000000000)`,
+			"DELETE FROM holds", "holds covered by lots: member cafe-a/" + m + ": active holds reserve 21 points, lots hold 20"},
 	}
 	for _, c := range cases {
 		exec(c.corrupt)
@@ -301,6 +323,13 @@ func TestCheckInvariantsFindsViolations(t *testing.T) {
 		if err := s.CheckInvariants(ctx); err != nil {
 			t.Fatalf("after repairing %s: %v", c.name, err)
 		}
+	}
+	// A hold within what the lots hold, and one that expired, are fine.
+	exec(`INSERT INTO holds (program_id, id, member_id, till_id, points, status, captured, created_at, expires_at) VALUES
+		('cafe-a', 'h1', '` + m + `', 'till-cafe-a', 20, 'active', 0, 0, 32503680000000000),
+		('cafe-a', 'h2', '` + m + `', 'till-cafe-a', 1000, 'active', 0, 0, 1)`)
+	if err := s.CheckInvariants(ctx); err != nil {
+		t.Errorf("holds the lots cover: %v", err)
 	}
 }
 

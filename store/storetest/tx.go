@@ -45,24 +45,48 @@ func (e *env) createMember(programID string, i int) loyalty.Member {
 	return m
 }
 
-// post appends an entry of points to the member's ledger the way the
+// post appends an adjust entry of points to the member's ledger the way the
 // Service does, and returns it.
 func (e *env) post(tx loyalty.Tx, m loyalty.Member, points int64, at time.Time) (loyalty.Entry, error) {
+	return e.postEntry(tx, m, loyalty.Entry{
+		Kind: loyalty.EntryAdjust, Points: points, CreatedAt: at,
+		Detail: loyalty.EntryDetail{AmountMinor: points * 100, Currency: "EUR"},
+	})
+}
+
+// postEntry appends en to the member's ledger the way the Service does: it
+// moves the balance and, for a credit, writes the lot the points go into,
+// available at once and never expiring. It returns en as written.
+func (e *env) postEntry(tx loyalty.Tx, m loyalty.Member, en loyalty.Entry) (loyalty.Entry, error) {
 	a, err := tx.Account(e.ctx, m.ProgramID, m.ID)
 	if err != nil {
 		return loyalty.Entry{}, err
 	}
-	a.Balance += points
+	a.Balance += en.Points
 	a.Version++
-	a.UpdatedAt = at
-	en := loyalty.Entry{
-		ProgramID: m.ProgramID, MemberID: m.ID, Kind: loyalty.EntryAdjust, Points: points, BalanceAfter: a.Balance,
-		CreatedAt: at, Detail: loyalty.EntryDetail{AmountMinor: points * 100, Currency: "EUR"},
-	}
+	a.UpdatedAt = en.CreatedAt
+	en.ProgramID, en.MemberID, en.BalanceAfter = m.ProgramID, m.ID, a.Balance
 	if err := tx.AppendEntry(e.ctx, &en); err != nil {
 		return loyalty.Entry{}, err
 	}
+	if en.Points > 0 {
+		l := loyalty.Lot{
+			ProgramID: m.ProgramID, MemberID: m.ID, EntryID: en.ID, PurchaseID: en.PurchaseID,
+			Points: en.Points, Remaining: en.Points, AvailableAt: en.CreatedAt, CreatedAt: en.CreatedAt,
+		}
+		if err := tx.CreateLot(e.ctx, &l); err != nil {
+			return loyalty.Entry{}, err
+		}
+	}
 	return en, tx.SaveAccount(e.ctx, a)
+}
+
+// earnEntry returns the earn entry of purchase p, to pass to postEntry.
+func earnEntry(p loyalty.Purchase) loyalty.Entry {
+	return loyalty.Entry{
+		Kind: loyalty.EntryEarn, Points: p.Points, CreatedAt: p.CreatedAt, PurchaseID: p.ID,
+		Detail: loyalty.EntryDetail{AmountMinor: p.AmountMinor, Currency: p.Currency, ReceiptID: p.ReceiptID},
+	}
 }
 
 func testTxNotFound(t *testing.T, e *env) {
@@ -155,6 +179,13 @@ func testTxConflict(t *testing.T, e *env) {
 		} {
 			if err := tx.CreatePurchase(ctx, p); err != nil {
 				return fmt.Errorf("CreatePurchase(%s/%s): %w", p.ProgramID, p.ID, err)
+			}
+			member := m
+			if p.ProgramID == b.ID {
+				member = mb
+			}
+			if _, err := e.postEntry(tx, member, earnEntry(p)); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -284,7 +315,7 @@ func testTxRoundTrip(t *testing.T, e *env) {
 			func() error { return tx.CreatePurchase(ctx, pur) },
 			func() error { return tx.CreateVoucher(ctx, v) },
 			func() error { return tx.PutIdempotencyRecord(ctx, rec) },
-			func() error { entry, err = e.post(tx, m, 12, e.now()); return err },
+			func() error { entry, err = e.postEntry(tx, m, earnEntry(pur)); return err },
 		} {
 			if err := step(); err != nil {
 				return err

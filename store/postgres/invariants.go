@@ -1,0 +1,165 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// maxViolations bounds how many violations CheckInvariants lists per check.
+const maxViolations = 20
+
+// invariantChecks are queries that return one line per violation of the
+// ledger's invariants; an empty result is a pass. They are the SQLite
+// store's checks, in PostgreSQL's SQL.
+var invariantChecks = []struct {
+	name  string
+	query string
+}{
+	{
+		name: "balance == sum(entries)",
+		query: `SELECT format('account %s/%s: balance %s, entries sum to %s', a.program_id, a.member_id, a.balance, coalesce(sum(e.points), 0))
+			FROM accounts a LEFT JOIN entries e ON e.program_id = a.program_id AND e.member_id = a.member_id
+			GROUP BY a.program_id, a.member_id
+			HAVING a.balance <> coalesce(sum(e.points), 0)`,
+	},
+	{
+		name: "balance >= 0",
+		query: `SELECT format('account %s/%s: balance %s', program_id, member_id, balance)
+			FROM accounts WHERE balance < 0`,
+	},
+	{
+		name: "balance_after chain",
+		query: `SELECT format('entry %s of %s/%s: balance_after %s, but previous balance %s + points %s = %s',
+				id, program_id, member_id, balance_after, prev, points, prev + points)
+			FROM (SELECT id, program_id, member_id, points, balance_after,
+				lag(balance_after, 1, 0::bigint) OVER (PARTITION BY program_id, member_id ORDER BY id) AS prev
+				FROM entries) c
+			WHERE balance_after <> prev + points OR balance_after < 0`,
+	},
+	{
+		name: "entries belong to an account",
+		query: `SELECT format('entry %s: no account %s/%s', e.id, e.program_id, e.member_id)
+			FROM entries e LEFT JOIN accounts a ON a.program_id = e.program_id AND a.member_id = e.member_id
+			WHERE a.member_id IS NULL`,
+	},
+	{
+		name: "every member has an account",
+		query: `SELECT format('member %s/%s: no account', m.program_id, m.id)
+			FROM members m LEFT JOIN accounts a ON a.program_id = m.program_id AND a.member_id = m.id
+			WHERE a.member_id IS NULL`,
+	},
+	{
+		name: "balance == sum(lots remaining)",
+		query: `SELECT format('account %s/%s: balance %s, lots hold %s', a.program_id, a.member_id, a.balance, coalesce(sum(l.remaining), 0))
+			FROM accounts a LEFT JOIN lots l ON l.program_id = a.program_id AND l.member_id = a.member_id
+			GROUP BY a.program_id, a.member_id
+			HAVING a.balance <> coalesce(sum(l.remaining), 0)`,
+	},
+	{
+		name: "lot remaining == points - sum(uses)",
+		query: `SELECT format('lot %s of %s/%s: %s points, %s remaining, uses take %s', l.id, l.program_id, l.member_id,
+				l.points, l.remaining, coalesce(sum(u.points), 0))
+			FROM lots l LEFT JOIN lot_uses u ON u.program_id = l.program_id AND u.member_id = l.member_id AND u.lot_id = l.id
+			GROUP BY l.program_id, l.member_id, l.id
+			HAVING l.remaining <> l.points - coalesce(sum(u.points), 0) OR l.remaining < 0 OR l.remaining > l.points`,
+	},
+	{
+		name: "entry uses == -points",
+		query: `SELECT format('entry %s (%s, %s points) of %s/%s: uses take %s', e.id, e.kind, e.points, e.program_id, e.member_id, sum(u.points))
+			FROM entries e JOIN lot_uses u ON u.program_id = e.program_id AND u.member_id = e.member_id AND u.entry_id = e.id
+			GROUP BY e.program_id, e.member_id, e.id
+			HAVING e.points >= 0 OR sum(u.points) <> -e.points`,
+	},
+	{
+		name: "uses stay within a member",
+		query: `SELECT format('use of lot %s by entry %s: recorded for %s/%s, lot of %s/%s, entry of %s/%s', u.lot_id, u.entry_id,
+				u.program_id, u.member_id, l.program_id, l.member_id, e.program_id, e.member_id)
+			FROM lot_uses u JOIN lots l ON l.id = u.lot_id JOIN entries e ON e.id = u.entry_id
+			WHERE l.program_id <> u.program_id OR l.member_id <> u.member_id OR e.program_id <> u.program_id OR e.member_id <> u.member_id`,
+	},
+	{
+		name: "credit has one lot",
+		query: `SELECT format('entry %s (%s, %s points) of %s/%s: %s lots with %s points', e.id, e.kind, e.points, e.program_id, e.member_id,
+				count(l.id), coalesce(sum(l.points), 0))
+			FROM entries e LEFT JOIN lots l ON l.program_id = e.program_id AND l.member_id = e.member_id AND l.entry_id = e.id
+			WHERE e.points > 0 AND e.kind IN ('earn', 'bonus', 'adjust')
+			GROUP BY e.program_id, e.member_id, e.id
+			HAVING count(l.id) <> 1 OR sum(l.points) <> e.points`,
+	},
+	{
+		name: "purchase has one earn entry",
+		query: `SELECT format('purchase %s/%s: %s earn entries', p.program_id, p.id, count(e.id))
+			FROM purchases p LEFT JOIN entries e ON e.program_id = p.program_id AND e.purchase_id = p.id AND e.kind = 'earn'
+			GROUP BY p.program_id, p.id
+			HAVING count(e.id) <> 1`,
+	},
+	{
+		name: "entry of one idempotency key",
+		query: `SELECT format('entry %s: %s idempotency records name it%s', i.entry_id, count(*), CASE WHEN e.id IS NULL THEN ', and it does not exist' ELSE '' END)
+			FROM idempotency i LEFT JOIN entries e ON e.id = i.entry_id
+			WHERE i.entry_id IS NOT NULL
+			GROUP BY i.entry_id, e.id
+			HAVING count(*) > 1 OR e.id IS NULL`,
+	},
+	{
+		name: "holds covered by lots",
+		query: `SELECT format('member %s/%s: active holds reserve %s points, lots hold %s', h.program_id, h.member_id, h.held, coalesce(l.held, 0))
+			FROM (SELECT program_id, member_id, sum(points) AS held FROM holds
+				WHERE status = 'active' AND expires_at > clock_timestamp()
+				GROUP BY program_id, member_id) h
+			LEFT JOIN (SELECT program_id, member_id, sum(remaining) AS held FROM lots WHERE remaining > 0
+				GROUP BY program_id, member_id) l ON l.program_id = h.program_id AND l.member_id = h.member_id
+			WHERE h.held > coalesce(l.held, 0)`,
+	},
+}
+
+// CheckInvariants verifies the whole ledger in one snapshot: every account's
+// balance equals the sum of its entries' points and the points its lots
+// hold, and is not negative; each entry's balance_after is the previous one
+// plus its points; members, accounts and entries belong together; each lot's
+// remaining points are its points less what entries took from it, and each
+// spend took exactly its points from its own member's lots; each credit has
+// its one lot and each purchase its one earn entry; no entry belongs to two
+// idempotency keys; and active holds reserve no more than the member's lots
+// hold, as of the current time. It returns an error listing the violations
+// it found, or nil.
+func (s *Store) CheckInvariants(ctx context.Context) error {
+	t, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("postgres: begin read: %w", err)
+	}
+	defer func() { _ = t.Rollback(ctx) }()
+	var violations []string
+	for _, c := range invariantChecks {
+		found, err := violationsOf(ctx, t, c.query)
+		if err != nil {
+			return fmt.Errorf("postgres: check %s: %w", c.name, err)
+		}
+		for _, v := range found {
+			violations = append(violations, c.name+": "+v)
+		}
+	}
+	if len(violations) > 0 {
+		return errors.New("ledger invariants violated:\n\t" + strings.Join(violations, "\n\t"))
+	}
+	return nil
+}
+
+func violationsOf(ctx context.Context, t pgx.Tx, query string) ([]string, error) {
+	rows, err := t.Query(ctx, fmt.Sprintf("%s LIMIT %d", query, maxViolations+1))
+	if err != nil {
+		return nil, err
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	if len(found) > maxViolations {
+		found = append(found[:maxViolations], "… and more")
+	}
+	return found, nil
+}
