@@ -117,7 +117,7 @@ func TestBadInput(t *testing.T) {
 			enrol(t, poor)
 			_, err := poor.reward.RedeemReward(ctx, connect.NewRequest(&treuev1.RedeemRewardRequest{RewardId: "cake", IdempotencyKey: "y"}))
 			return err
-		}, connect.CodeFailedPrecondition, "costs 20 points; the balance is 0"},
+		}, connect.CodeFailedPrecondition, `reward "cake" costs 20 points; 0 are available`},
 		{"activity page too large", func() error {
 			_, err := alice.card.ListActivity(ctx, connect.NewRequest(&treuev1.ListActivityRequest{PageSize: 101}))
 			return err

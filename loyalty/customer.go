@@ -288,7 +288,7 @@ func (s *Service) redeemReward(ctx context.Context, tx Tx, m Member, rewardID st
 		ProgramID: m.ProgramID, MemberID: m.ID, Kind: EntryRedeem, Points: -r.Cost, CreatedAt: now,
 		RewardID: r.ID, Detail: EntryDetail{RewardName: &r.Name, VoucherCode: code},
 	}
-	if err := debit(ctx, tx, &a, &e, ""); err != nil {
+	if err := debit(ctx, tx, &a, &e, fmt.Sprintf("reward %q", r.ID), ""); err != nil {
 		return Redemption{}, err
 	}
 	return Redemption{Voucher: v, Balance: a.Balance, EntryID: e.ID, Locale: m.Locale}, nil
@@ -315,7 +315,8 @@ func (s *Service) freeVoucherCode(ctx context.Context, tx Tx, programID string) 
 // credit appends the positive entry e for the member of a, and the lot its
 // points go into.
 func credit(ctx context.Context, tx Tx, p Program, a *Account, e *Entry) error {
-	if err := post(ctx, tx, a, e); err != nil {
+	// A purchase under one unit earns nothing and fills no lot.
+	if err := post(ctx, tx, a, e); err != nil || e.Points == 0 {
 		return err
 	}
 	avail, expires, err := p.lotTimes(e.CreatedAt)
@@ -333,8 +334,8 @@ func credit(ctx context.Context, tx Tx, p Program, a *Account, e *Entry) error {
 // points reserved by active holds cannot be taken, except by the capture of
 // its own hold (capturing), which may also take due points the expiry job
 // kept for it. It returns ErrInsufficientPoints when the available points
-// do not cover e.
-func debit(ctx context.Context, tx Tx, a *Account, e *Entry, capturing string) error {
+// do not cover e, naming what (e.g. `reward "cake"`) in its message.
+func debit(ctx context.Context, tx Tx, a *Account, e *Entry, what, capturing string) error {
 	now := e.CreatedAt
 	lots, err := tx.OpenLots(ctx, a.ProgramID, a.MemberID)
 	if err != nil {
@@ -355,7 +356,7 @@ func debit(ctx context.Context, tx Tx, a *Account, e *Entry, capturing string) e
 	}
 	want := -e.Points
 	if available < want {
-		return errorf(ErrInsufficientPoints, "%d points are needed; %d are available", want, available)
+		return errorf(ErrInsufficientPoints, "%s costs %d points; %d are available", what, want, available)
 	}
 	sortLots(lots)
 	uses, taken := take(lots, want, pick)

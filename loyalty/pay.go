@@ -83,7 +83,7 @@ func (s *Service) hold(ctx context.Context, tx Tx, t Till, req HoldRequest) (Hol
 		return HoldResult{}, err
 	}
 	if st.Available < req.Points {
-		return HoldResult{}, errorf(ErrInsufficientPoints, "%d points are needed; %d are available", req.Points, st.Available)
+		return HoldResult{}, errorf(ErrInsufficientPoints, "a hold of %d points needs as many available; %d are", req.Points, st.Available)
 	}
 	id, err := s.newID("hold")
 	if err != nil {
@@ -167,7 +167,7 @@ func (s *Service) capture(ctx context.Context, tx Tx, t Till, holdID string, poi
 		ProgramID: h.ProgramID, MemberID: h.MemberID, Kind: EntryCapture, Points: -points, CreatedAt: now,
 		Detail: EntryDetail{HoldID: h.ID},
 	}
-	if err := debit(ctx, tx, &a, &e, h.ID); err != nil {
+	if err := debit(ctx, tx, &a, &e, "the capture of hold "+h.ID, h.ID); err != nil {
 		return CaptureResult{}, err
 	}
 	h.Status, h.Captured, h.ClosedAt = HoldCaptured, points, now

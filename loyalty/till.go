@@ -258,6 +258,8 @@ type ReverseResult struct {
 	EntryID       int64  `json:"entry_id,omitempty"`
 }
 
+func (r ReverseResult) writtenEntry() int64 { return r.EntryID }
+
 func (r ReverseRequest) validate() error {
 	if (r.PurchaseID == "") == (r.ReceiptID == "") {
 		return errorf(ErrInvalid, "name the purchase by exactly one of purchase_id and receipt_id")

@@ -41,8 +41,7 @@ const usage = `usage: treuectl [-postgres-url URL] [-data-dir DIR] COMMAND
 commands:
   migrate         bring the store's schema up to date
   expire --now    expire every point that is due, once
-  verify          check every invariant of the ledger; fails when one is broken
-`
+  verify          check every invariant of the ledger; fails when one is broken`
 
 // run runs one command. It returns an error for bad usage, a failed
 // command or, for verify, a broken invariant.

@@ -84,18 +84,19 @@ var invariantChecks = []struct {
 	{
 		name: "credit has one lot",
 		query: `SELECT format('entry %s (%s, %s points) of %s/%s: %s lots with %s points', e.id, e.kind, e.points, e.program_id, e.member_id,
-				count(l.id), coalesce(sum(l.points), 0))
-			FROM entries e LEFT JOIN lots l ON l.program_id = e.program_id AND l.member_id = e.member_id AND l.entry_id = e.id
-			WHERE e.points > 0 AND e.kind IN ('earn', 'bonus', 'adjust')
-			GROUP BY e.program_id, e.member_id, e.id
-			HAVING count(l.id) <> 1 OR sum(l.points) <> e.points`,
+				coalesce(l.n, 0), coalesce(l.points, 0))
+			FROM entries e LEFT JOIN (SELECT program_id, member_id, entry_id, count(*) AS n, sum(points) AS points FROM lots
+				GROUP BY program_id, member_id, entry_id) l
+				ON l.program_id = e.program_id AND l.member_id = e.member_id AND l.entry_id = e.id
+			WHERE e.points > 0 AND e.kind IN ('earn', 'bonus', 'adjust') AND (coalesce(l.n, 0) <> 1 OR l.points <> e.points)`,
 	},
 	{
 		name: "purchase has one earn entry",
-		query: `SELECT format('purchase %s/%s: %s earn entries', p.program_id, p.id, count(e.id))
-			FROM purchases p LEFT JOIN entries e ON e.program_id = p.program_id AND e.purchase_id = p.id AND e.kind = 'earn'
-			GROUP BY p.program_id, p.id
-			HAVING count(e.id) <> 1`,
+		query: `SELECT format('purchase %s/%s: %s earn entries', p.program_id, p.id, coalesce(e.n, 0))
+			FROM purchases p LEFT JOIN (SELECT program_id, purchase_id, count(*) AS n FROM entries
+				WHERE kind = 'earn' AND purchase_id <> '' GROUP BY program_id, purchase_id) e
+				ON e.program_id = p.program_id AND e.purchase_id = p.id
+			WHERE coalesce(e.n, 0) <> 1`,
 	},
 	{
 		name: "entry of one idempotency key",

@@ -55,9 +55,10 @@ func defaultConfig() config {
 }
 
 // Open connects to the PostgreSQL database at url (a postgres:// URL or a
-// key=value connection string; pgxpool's pool_max_conns and the like
-// apply) and brings its schema up to date. Callers Close the Store when
-// done.
+// key=value connection string) and brings its schema up to date. The pool
+// keeps pgxpool's defaults unless the URL sets them (pool_max_conns: the
+// larger of 4 and the number of CPUs; pool_max_conn_lifetime: 1h). Callers
+// Close the Store when done.
 func Open(ctx context.Context, url string) (*Store, error) {
 	return open(ctx, url, defaultConfig())
 }
@@ -92,12 +93,13 @@ func (s *Store) Close() error {
 // returns nil; otherwise it rolls back and returns fn's error unchanged.
 // When the transaction failed for a serialization failure, a deadlock or a
 // unique key of an idempotency record or a member that a concurrent
-// transaction took first, it runs fn again, a bounded number of times, after
-// a short random wait.
+// transaction took first, or could not begin on a connection that had
+// failed, it runs fn again, a bounded number of times, after a short random
+// wait.
 func (s *Store) Update(ctx context.Context, fn func(loyalty.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		cause, err := s.update(ctx, fn)
-		if err == nil || attempt >= s.attemptsFor(cause) || ctx.Err() != nil {
+		allowed, err := s.update(ctx, fn)
+		if err == nil || attempt >= allowed || ctx.Err() != nil {
 			return err
 		}
 		wait := min(s.cfg.backoff<<(attempt-1), s.cfg.maxBackoff)
@@ -135,21 +137,24 @@ var retriedUnique = map[string]bool{
 	"members_card_key": true,
 }
 
-// update runs fn once. It returns the first database error of the
-// transaction, which tells whether another attempt can succeed, and fn's
-// (or begin's or commit's) error.
-func (s *Store) update(ctx context.Context, fn func(loyalty.Tx) error) (*pgconn.PgError, error) {
+// update runs fn once. It returns fn's (or begin's or commit's) error and
+// how many attempts in all that error allows.
+func (s *Store) update(ctx context.Context, fn func(loyalty.Tx) error) (int, error) {
 	pt, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		err = fmt.Errorf("postgres: begin: %w", err)
-		return pgError(err), err
+		if pgconn.SafeToRetry(err) {
+			// Nothing reached the server (a stale pooled connection).
+			return s.cfg.attempts, err
+		}
+		return s.attemptsFor(pgError(err)), err
 	}
 	// Rolling back after a commit does nothing; this ends the transaction
 	// when fn fails or panics.
 	defer func() { _ = pt.Rollback(ctx) }()
 	t := &tx{tx: pt, write: true}
 	if err := fn(t); err != nil {
-		return t.cause(err), err
+		return s.attemptsFor(t.cause(err)), err
 	}
 	if err := pt.Commit(ctx); err != nil {
 		if t.failed != nil {
@@ -157,9 +162,9 @@ func (s *Store) update(ctx context.Context, fn func(loyalty.Tx) error) (*pgconn.
 		} else {
 			err = fmt.Errorf("postgres: commit: %w", err)
 		}
-		return t.cause(err), err
+		return s.attemptsFor(t.cause(err)), err
 	}
-	return nil, nil
+	return 0, nil
 }
 
 // View runs fn in a READ ONLY REPEATABLE READ transaction, which sees one

@@ -63,6 +63,7 @@ func version(t *testing.T, s *Store, m loyalty.Member) int64 {
 // with a serialization failure after it wrote: the second attempt commits,
 // the first one's write is gone, and the caller sees no error.
 func TestUpdateRetriesSerializationFailure(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	s := openTest(t, defaultConfig())
 	m := seedMembers(t, s, 1)[0]
@@ -92,6 +93,7 @@ func TestUpdateRetriesSerializationFailure(t *testing.T) {
 // ignored the serialization failure of a statement: the transaction is
 // aborted all the same.
 func TestUpdateRetriesSwallowedFailure(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	s := openTest(t, defaultConfig())
 	m := seedMembers(t, s, 1)[0]
@@ -112,6 +114,7 @@ func TestUpdateRetriesSwallowedFailure(t *testing.T) {
 // opposite orders: PostgreSQL aborts one of them as a deadlock, Update runs
 // it again, and both commit.
 func TestUpdateRetriesDeadlock(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	s := openTest(t, defaultConfig())
 	ms := seedMembers(t, s, 2)
@@ -160,6 +163,7 @@ func TestUpdateRetriesDeadlock(t *testing.T) {
 // TestUpdateRetriesAreBounded checks that a failure that never goes away
 // ends after the configured attempts, with the function's error.
 func TestUpdateRetriesAreBounded(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	cfg := defaultConfig()
 	cfg.attempts, cfg.backoff, cfg.maxBackoff = 4, time.Millisecond, time.Millisecond
@@ -200,6 +204,7 @@ func TestUpdateRetriesAreBounded(t *testing.T) {
 // second transaction with the same key wait for the first and then see its
 // record, and that other keys do not wait.
 func TestIdempotencyKeyLock(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	s := openTest(t, defaultConfig())
 	seedMembers(t, s, 0)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -385,5 +386,87 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 	if err := first.CheckInvariants(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestMigrateLegacyLedger migrates a database written before lots existed:
+// every credit gets a lot that never expires, the spends are taken from
+// those lots oldest first, and the ledger passes CheckInvariants.
+func TestMigrateLegacyLedger(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "treue.db")
+	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	init, err := migrationFiles.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`,
+		string(init),
+		`INSERT INTO schema_migrations VALUES (1, '0001_init.sql', 0)`,
+		`INSERT INTO programs VALUES ('p', '{}')`,
+		`INSERT INTO members VALUES ('p', 'm1', 'u1', '1', 'de', 0), ('p', 'm2', 'u2', '2', 'de', 0), ('p', 'm3', 'u3', '3', 'de', 0)`,
+		`INSERT INTO accounts VALUES ('p', 'm1', 11, 6, 0), ('p', 'm2', 7, 1, 0), ('p', 'm3', 0, 0, 0)`,
+		`INSERT INTO purchases (program_id, id, member_id, till_id, amount_minor, currency, points, lines, created_at) VALUES
+			('p', 'pur1', 'm1', 't', 1000, 'EUR', 10, '[]', 1), ('p', 'pur2', 'm1', 't', 2000, 'EUR', 20, '[]', 2),
+			('p', 'pur3', 'm2', 't', 700, 'EUR', 7, '[]', 3)`,
+		`INSERT INTO entries (program_id, member_id, kind, points, balance_after, created_at, purchase_id, detail) VALUES
+			('p', 'm1', 'earn', 10, 10, 1, 'pur1', '{}'),
+			('p', 'm2', 'earn', 7, 7, 3, 'pur3', '{}'),
+			('p', 'm1', 'earn', 20, 30, 2, 'pur2', '{}'),
+			('p', 'm1', 'redeem', -15, 15, 4, '', '{}'),
+			('p', 'm1', 'bonus', 5, 20, 5, '', '{}'),
+			('p', 'm1', 'reverse', -12, 8, 6, 'pur2', '{}'),
+			('p', 'm1', 'adjust', 3, 11, 7, '', '{}')`,
+		`INSERT INTO idempotency VALUES ('p', 'till:t', 'k1', zeroblob(32), CAST('{}' AS BLOB), 1)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%.60s…: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CheckInvariants(ctx); err != nil {
+		t.Fatalf("after migrating: %v", err)
+	}
+	// m1's credits of 10, 20, 5 and 3 paid for the spends of 15 and 12,
+	// oldest first: 3 of the 20 are left, and all of the 5 and the 3.
+	err = s.View(ctx, func(tx loyalty.Tx) error {
+		for _, c := range []struct {
+			member string
+			left   []int64
+		}{{"m1", []int64{3, 5, 3}}, {"m2", []int64{7}}, {"m3", nil}} {
+			lots, err := tx.OpenLots(ctx, "p", c.member)
+			if err != nil {
+				return err
+			}
+			var left []int64
+			for _, l := range lots {
+				if !l.ExpiresAt.IsZero() || !l.AvailableAt.Equal(l.CreatedAt) {
+					t.Errorf("%s: lot %+v, want one available since its entry and never expiring", c.member, l)
+				}
+				left = append(left, l.Remaining)
+			}
+			if !slices.Equal(left, c.left) {
+				t.Errorf("%s: lots hold %v, want %v", c.member, left, c.left)
+			}
+		}
+		r, err := tx.IdempotencyRecord(ctx, "p", "till:t", "k1")
+		if err == nil && r.EntryID != 0 {
+			t.Errorf("a record from before entry ids: EntryID %d, want 0", r.EntryID)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

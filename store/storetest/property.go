@@ -97,7 +97,7 @@ const propProgram = "prop"
 const (
 	propPendingDays  = 3
 	propPointsPerEUR = 100 // minor units per point
-	minPropAmount    = 100 // TEMP
+	minPropAmount    = 1
 	maxPropAmount    = 20_000
 	// kuchenWorker is the one worker that redeems the reward with a stock,
 	// which all members share, so that who gets it does not depend on
@@ -111,9 +111,9 @@ const (
 	maxTrace = 200
 	// maxViolationsPerWorker stops a worker after this many failures.
 	maxViolationsPerWorker = 3
-	// opsPerMemberPhase sizes the phases: this many operations per member
-	// on average.
-	opsPerMemberPhase = 4
+	// propPhases is how many phases a run has: the clock moves and the
+	// expiry job runs between them, and every member is checked after each.
+	propPhases = 20
 )
 
 // prop is one property run.
@@ -148,7 +148,7 @@ func newProp(t *testing.T, h Harness, opts PropertyOptions) *prop {
 	p := &prop{
 		t: t, e: newEnv(t, h), opts: opts, replay: replayCommand(t, opts.Seed),
 		rewards: map[string]loyalty.Reward{}, notes: map[string]int{},
-		phases: max(1, opts.Ops/(opts.Accounts*opsPerMemberPhase)),
+		phases: min(propPhases, opts.Ops),
 	}
 	for _, r := range DemoSeed(propProgram).Rewards {
 		r.ProgramID = propProgram
@@ -223,9 +223,14 @@ func (p *prop) run() {
 			counts[k] += v
 		}
 	}
+	keys := slices.Sorted(maps.Keys(counts))
+	width := 0
+	for _, k := range keys {
+		width = max(width, len(k))
+	}
 	var b strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(counts)) {
-		fmt.Fprintf(&b, "\n\t%-24s %7d", k, counts[k])
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\n\t%-*s %7d", width, k, counts[k])
 	}
 	t.Logf("property run done in %v (operations %v, expiry %v, checks %v, invariants %v): seed %d, %d accounts, "+
 		"%d operations in %d phases, clock at %s, %d expiry runs took %d points, %d card checks, %d ledger checks, "+
@@ -373,8 +378,12 @@ func (p *prop) expire() {
 			p.opts.Seed, p.phase, p.now.Format(time.RFC3339Nano), got, err, want, p.replay)
 	}
 	// The members that lost points: their balances show which of them the
-	// job got wrong, if any.
+	// job got wrong, if any (the first few).
+	wrong := 0
 	for _, m := range touched {
+		if wrong == maxViolationsPerWorker {
+			break
+		}
 		var a loyalty.Account
 		err := p.e.store.View(p.e.ctx, func(tx loyalty.Tx) error {
 			var err error
@@ -382,6 +391,7 @@ func (p *prop) expire() {
 			return err
 		})
 		if err != nil || a.Balance != m.balance {
+			wrong++
 			p.violations.Add(1)
 			p.t.Errorf("seed %d, phase %d: after ExpireDue member #%d (%s) has balance %d (%v); the model expects %d\n%s\nreplay with\n\t%s",
 				p.opts.Seed, p.phase, m.idx, m.id, a.Balance, err, m.balance, m.traceText(), p.replay)
@@ -455,14 +465,13 @@ func (l *propLot) spendable(now time.Time) bool {
 
 // propHold is a hold as the model sees it.
 type propHold struct {
-	id        string
-	points    int64
-	created   time.Time
-	expires   time.Time
-	status    loyalty.HoldStatus // as last written: an expired hold stays active
-	captured  int64
-	closed    time.Time
-	requested time.Duration
+	id       string
+	points   int64
+	created  time.Time
+	expires  time.Time
+	status   loyalty.HoldStatus // as last written: an expired hold stays active
+	captured int64
+	closed   time.Time
 }
 
 func (h *propHold) activeAt(now time.Time) bool {
@@ -827,8 +836,12 @@ func (w *propWorker) fail(m *propMember, format string, args ...any) {
 	p := w.p
 	w.failures++
 	p.violations.Add(1)
-	p.t.Errorf("seed %d, phase %d (clock %s), op %d, member #%d (%s): %s\n%s\nreplay with\n\t%s",
-		p.opts.Seed, p.phase, p.now.Format(time.RFC3339Nano), w.op, m.idx, m.id,
+	op := fmt.Sprintf("op %d", w.op)
+	if w.op < 0 {
+		op = "check after the phase"
+	}
+	p.t.Errorf("seed %d, phase %d (clock %s), %s, member #%d (%s): %s\n%s\nreplay with\n\t%s",
+		p.opts.Seed, p.phase, p.now.Format(time.RFC3339Nano), op, m.idx, m.id,
 		fmt.Sprintf(format, args...), m.traceText(), p.replay)
 }
 
@@ -1033,7 +1046,7 @@ func (w *propWorker) hold(m *propMember) {
 		return
 	}
 	res := got.(loyalty.HoldResult)
-	h := &propHold{id: res.Hold.ID, points: points, created: now, expires: now.Add(ttl), status: loyalty.HoldActive, requested: ttl}
+	h := &propHold{id: res.Hold.ID, points: points, created: now, expires: now.Add(ttl), status: loyalty.HoldActive}
 	if !w.agree(m, q, loyalty.HoldResult{Hold: w.holdView(m, h), Available: st.Available - points}, res) {
 		return
 	}
