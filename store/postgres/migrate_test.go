@@ -1,14 +1,13 @@
 package postgres
 
 import (
-	"context"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/store/postgres/pgtest"
 	"github.com/treue/treue/store/storetest"
 )
 
@@ -25,20 +24,8 @@ func TestMigrations(t *testing.T) {
 	if len(ms) == 0 || ms[0].version != 1 || ms[0].name != "0001_init.sql" {
 		t.Fatalf("migrations = %+v, want 0001_init.sql first", ms)
 	}
-	needServer(t)
 	// An empty database, not a clone of the migrated template.
-	name := server.prefix + "_migrate"
-	if _, err := server.admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := server.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-	})
-	url := dbURL(server.url, name)
+	url := pgtest.NewDatabase(t, nil)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {

@@ -202,7 +202,7 @@ func (p *prop) run() {
 	for ph := range p.phases {
 		p.phase = ph
 		if ph > 0 {
-			p.advance(plan)
+			p.advance(plan, ph%2 == 0)
 			if plan.IntN(4) != 0 {
 				p.timed(spentExpiry, p.expire)
 			}
@@ -291,26 +291,29 @@ func (p *prop) setUp() {
 }
 
 // propSteps are the ways the clock moves between phases, with weights.
+// Short and long steps take turns, so that a run spans some months (and
+// their ends, when lots expire) whatever the seed.
 var propSteps = []struct {
 	name   string
+	long   bool
 	weight int
 	next   func(r *rand.Rand, now time.Time) time.Time
 }{
-	{"minutes", 25, func(r *rand.Rand, now time.Time) time.Time {
+	{"minutes", false, 4, func(r *rand.Rand, now time.Time) time.Time {
 		return now.Add(time.Duration(1+r.IntN(40)) * time.Minute)
 	}},
-	{"hours", 20, func(r *rand.Rand, now time.Time) time.Time {
+	{"hours", false, 3, func(r *rand.Rand, now time.Time) time.Time {
 		return now.Add(time.Duration(1+r.IntN(23))*time.Hour + time.Duration(r.IntN(3600))*time.Second)
 	}},
-	{"days", 20, func(r *rand.Rand, now time.Time) time.Time {
+	{"days", false, 3, func(r *rand.Rand, now time.Time) time.Time {
 		return now.Add(time.Duration(24+r.IntN(4*24)) * time.Hour)
 	}},
-	{"weeks", 20, func(r *rand.Rand, now time.Time) time.Time {
+	{"weeks", true, 1, func(r *rand.Rand, now time.Time) time.Time {
 		return now.Add(time.Duration(5*24+r.IntN(10*24)) * time.Hour)
 	}},
 	// Close to the start of the next month, Berlin time, when lots expire:
 	// exactly on it, a microsecond or some minutes before or after.
-	{"month end", 15, func(r *rand.Rand, now time.Time) time.Time {
+	{"month end", true, 1, func(r *rand.Rand, now time.Time) time.Time {
 		y, m, _ := now.In(berlin).Date()
 		edge := time.Date(y, m+1, 1, 0, 0, 0, 0, berlin)
 		var offset time.Duration
@@ -329,10 +332,11 @@ var propSteps = []struct {
 	}},
 }
 
-// advance moves the clock as plan draws. Just before a month's end it
-// mostly crosses it by a few minutes, so that holds placed before are still
-// active when the points they reserve expire.
-func (p *prop) advance(plan *rand.Rand) {
+// advance moves the clock as plan draws, a long step when long is set.
+// Just before a month's end it mostly crosses it by a few minutes instead,
+// so that holds placed before are still active when the points they
+// reserve expire.
+func (p *prop) advance(plan *rand.Rand, long bool) {
 	now := p.e.clock.Now()
 	y, m, _ := now.In(berlin).Date()
 	if edge := time.Date(y, m+1, 1, 0, 0, 0, 0, berlin); edge.Sub(now) <= 30*time.Minute && plan.IntN(10) < 7 {
@@ -342,10 +346,15 @@ func (p *prop) advance(plan *rand.Rand) {
 	}
 	total := 0
 	for _, s := range propSteps {
-		total += s.weight
+		if s.long == long {
+			total += s.weight
+		}
 	}
 	n := plan.IntN(total)
 	for _, s := range propSteps {
+		if s.long != long {
+			continue
+		}
 		if n -= s.weight; n < 0 {
 			p.e.clock.Set(s.next(plan, p.e.clock.Now()))
 			break
