@@ -17,10 +17,11 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/treue/treue/cmd/internal/storage"
 	"github.com/treue/treue/loyalty"
 	treuev1 "github.com/treue/treue/proto/treue/v1"
 	"github.com/treue/treue/proto/treue/v1/treuev1connect"
-	"github.com/treue/treue/store/sqlite"
+	"github.com/treue/treue/store/postgres/pgtest"
 )
 
 // TestCrashDuringEarns kills treued with SIGKILL again and again while
@@ -31,18 +32,30 @@ func TestCrashDuringEarns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills real processes; runs in the full suite")
 	}
+	dir := t.TempDir()
+	treued, treuectl := filepath.Join(dir, "treued"), filepath.Join(dir, "treuectl")
+	build(t, treued, ".")
+	build(t, treuectl, "../treuectl")
+	t.Run("sqlite", func(t *testing.T) {
+		crashDuringEarns(t, treued, treuectl, storage.Config{DataDir: filepath.Join(t.TempDir(), "data")})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		crashDuringEarns(t, treued, treuectl, storage.Config{PostgresURL: pgtest.NewDatabase(t, nil)})
+	})
+}
+
+func crashDuringEarns(t *testing.T, treued, treuectl string, sc storage.Config) {
 	const (
 		earns   = 10_000
 		members = 20
 		workers = 8
 	)
-	dir := t.TempDir()
-	treued, treuectl := filepath.Join(dir, "treued"), filepath.Join(dir, "treuectl")
-	build(t, treued, ".")
-	build(t, treuectl, "../treuectl")
 	addr := freeAddr(t)
-	data := filepath.Join(dir, "data")
-	srv := &process{t: t, bin: treued, args: []string{"-addr", addr, "-data-dir", data}}
+	storeArgs := []string{"-data-dir", sc.DataDir}
+	if sc.PostgresURL != "" {
+		storeArgs = []string{"-postgres-url", sc.PostgresURL}
+	}
+	srv := &process{t: t, bin: treued, args: append([]string{"-addr", addr, "-dev", "true"}, storeArgs...)}
 	srv.start()
 	defer srv.stop()
 	base := "http://" + addr
@@ -120,14 +133,14 @@ func TestCrashDuringEarns(t *testing.T) {
 		t.Fatalf("only %d kills: the run was too short to prove anything", kills.Load())
 	}
 
-	out, err := exec.Command(treuectl, "-data-dir", data, "verify").CombinedOutput()
+	out, err := exec.Command(treuectl, append(storeArgs, "verify")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("treuectl verify: %v\n%s", err, out)
 	}
 	t.Logf("treuectl verify: %s", out)
 
 	// Every purchase exactly once: count the earn entries per receipt.
-	st, err := sqlite.Open(ctx, filepath.Join(data, "treue.db"))
+	st, err := storage.Open(ctx, sc)
 	if err != nil {
 		t.Fatal(err)
 	}

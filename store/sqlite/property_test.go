@@ -1,0 +1,19 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/treue/treue/store/sqlite"
+	"github.com/treue/treue/store/storetest"
+)
+
+// TestProperty runs the seeded randomized ledger test on a fresh database.
+// Set TREUE_PROPERTY_SEED to replay a run.
+func TestProperty(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "treue.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.RunProperty(t, storetest.Harness{Store: s, CheckInvariants: s.CheckInvariants}, storetest.PropertyOptions{})
+}
