@@ -67,23 +67,37 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// env is a real Treue API over a real SQLite file and a real HTTP/2 server.
+// auditedStore is a store whose ledger the tests can check.
+type auditedStore interface {
+	loyalty.Store
+	CheckInvariants(context.Context) error
+}
+
+// env is a real Treue API over a real store and a real HTTP/2 server.
 type env struct {
 	server *httptest.Server
 	// client speaks HTTP/2 without TLS to server.
 	client *http.Client
-	store  *sqlite.Store
+	store  auditedStore
 	svc    *loyalty.Service
 	clock  *clock
 }
 
+// newEnv returns an env over a fresh SQLite file.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "treue.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "treue.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvOn(t, st)
+}
+
+// newEnvOn returns an env over st, seeded with programs A and B; st is
+// closed when the test ends.
+func newEnvOn(t testing.TB, st auditedStore) *env {
+	t.Helper()
+	ctx := context.Background()
 	t.Cleanup(func() { st.Close() })
 	clk := &clock{now: time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)}
 	svc := loyalty.NewService(st, loyalty.WithClock(clk.Now))

@@ -9,7 +9,6 @@ import (
 // TestProperty runs the seeded randomized ledger test on a fresh database.
 // Set TREUE_PROPERTY_SEED to replay a run.
 func TestProperty(t *testing.T) {
-	needServer(t)
 	s, err := Open(t.Context(), newDB(t))
 	if err != nil {
 		t.Fatal(err)
