@@ -54,8 +54,9 @@ func (t *tx) PurchaseByReceipt(ctx context.Context, programID, receiptID string)
 	if receiptID == "" {
 		return loyalty.Purchase{}, notFound("purchase without receipt id")
 	}
+	// receipt_id <> '' lets the partial unique index serve the look-up.
 	return t.purchase(ctx, fmt.Sprintf("purchase with receipt %q", receiptID),
-		"SELECT "+purchaseColumns+" FROM purchases WHERE program_id = $1 AND receipt_id = $2"+t.forUpdate(), programID, receiptID)
+		"SELECT "+purchaseColumns+" FROM purchases WHERE program_id = $1 AND receipt_id = $2 AND receipt_id <> ''"+t.forUpdate(), programID, receiptID)
 }
 
 // CreatePurchase writes p. It returns ErrConflict when the program has a

@@ -44,7 +44,8 @@ func (t *tx) PurchaseByReceipt(ctx context.Context, programID, receiptID string)
 	if receiptID == "" {
 		return loyalty.Purchase{}, notFound("purchase without receipt id")
 	}
-	row := t.tx.QueryRowContext(ctx, "SELECT "+purchaseColumns+" FROM purchases WHERE program_id = ? AND receipt_id = ?", programID, receiptID)
+	// receipt_id <> '' lets the partial unique index serve the look-up.
+	row := t.tx.QueryRowContext(ctx, "SELECT "+purchaseColumns+" FROM purchases WHERE program_id = ? AND receipt_id = ? AND receipt_id <> ''", programID, receiptID)
 	p, err := scanPurchase(row)
 	if err != nil {
 		return loyalty.Purchase{}, lookupErr(err, fmt.Sprintf("purchase with receipt %q", receiptID))
