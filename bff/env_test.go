@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/treue/treue/loyalty"
 	"github.com/treue/treue/proto/treue/v1/treuev1connect"
 	"github.com/treue/treue/store/sqlite"
+	"github.com/treue/treue/store/storetest"
 )
 
 // Two programs, so tests can check that nothing crosses between them.
@@ -49,24 +49,6 @@ func testSeed(programID, tillKey string) loyalty.Seed {
 	}
 }
 
-// clock is a settable clock shared by the service and the handlers.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // auditedStore is a store whose ledger the tests can check.
 type auditedStore interface {
 	loyalty.Store
@@ -80,7 +62,7 @@ type env struct {
 	client *http.Client
 	store  auditedStore
 	svc    *loyalty.Service
-	clock  *clock
+	clock  *storetest.Clock
 }
 
 // newEnv returns an env over a fresh SQLite file.
@@ -99,7 +81,7 @@ func newEnvOn(t testing.TB, st auditedStore) *env {
 	t.Helper()
 	ctx := context.Background()
 	t.Cleanup(func() { st.Close() })
-	clk := &clock{now: time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)}
+	clk := storetest.NewClock(time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC))
 	svc := loyalty.NewService(st, loyalty.WithClock(clk.Now))
 	for _, s := range []loyalty.Seed{testSeed(programA, tillKeyA), testSeed(programB, tillKeyB)} {
 		if err := svc.ApplySeed(ctx, s); err != nil {

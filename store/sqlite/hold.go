@@ -31,7 +31,7 @@ func scanHold(row interface{ Scan(...any) error }) (loyalty.Hold, error) {
 // CreateHold writes h. It returns ErrConflict when the program has a hold
 // with the same id.
 func (t *tx) CreateHold(ctx context.Context, h loyalty.Hold) error {
-	_, err := t.tx.ExecContext(ctx, "INSERT INTO holds ("+holdColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err := t.tx.ExecContext(stmtContext(ctx), "INSERT INTO holds ("+holdColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		h.ProgramID, h.ID, h.MemberID, h.TillID, h.Points, string(h.Status), h.Captured,
 		micros(h.CreatedAt), micros(h.ExpiresAt), nullMicros(h.ClosedAt))
 	if isUnique(err) {
@@ -45,7 +45,7 @@ func (t *tx) CreateHold(ctx context.Context, h loyalty.Hold) error {
 
 // Hold returns the program's hold with the id.
 func (t *tx) Hold(ctx context.Context, programID, id string) (loyalty.Hold, error) {
-	row := t.tx.QueryRowContext(ctx, "SELECT "+holdColumns+" FROM holds WHERE program_id = ? AND id = ?", programID, id)
+	row := t.tx.QueryRowContext(stmtContext(ctx), "SELECT "+holdColumns+" FROM holds WHERE program_id = ? AND id = ?", programID, id)
 	h, err := scanHold(row)
 	if err != nil {
 		return loyalty.Hold{}, lookupErr(err, "hold "+id)
@@ -55,7 +55,7 @@ func (t *tx) Hold(ctx context.Context, programID, id string) (loyalty.Hold, erro
 
 // SaveHold writes h's status, captured points and closing time.
 func (t *tx) SaveHold(ctx context.Context, h loyalty.Hold) error {
-	res, err := t.tx.ExecContext(ctx, "UPDATE holds SET status = ?, captured = ?, closed_at = ? WHERE program_id = ? AND id = ?",
+	res, err := t.tx.ExecContext(stmtContext(ctx), "UPDATE holds SET status = ?, captured = ?, closed_at = ? WHERE program_id = ? AND id = ?",
 		string(h.Status), h.Captured, nullMicros(h.ClosedAt), h.ProgramID, h.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: write hold %s: %w", h.ID, err)
@@ -66,7 +66,7 @@ func (t *tx) SaveHold(ctx context.Context, h loyalty.Hold) error {
 // ActiveHolds returns the member's holds that are active and unexpired at
 // now, oldest first.
 func (t *tx) ActiveHolds(ctx context.Context, programID, memberID string, now time.Time) ([]loyalty.Hold, error) {
-	rows, err := t.tx.QueryContext(ctx, "SELECT "+holdColumns+` FROM holds
+	rows, err := t.tx.QueryContext(stmtContext(ctx), "SELECT "+holdColumns+` FROM holds
 		WHERE program_id = ? AND member_id = ? AND status = 'active' AND expires_at > ?
 		ORDER BY created_at, id`, programID, memberID, micros(now))
 	if err != nil {

@@ -18,7 +18,7 @@ func (t *tx) IdempotencyRecord(ctx context.Context, programID, caller, key strin
 		created int64
 		entry   sql.NullInt64
 	)
-	err := t.tx.QueryRowContext(ctx, "SELECT fingerprint, result, entry_id, created_at FROM idempotency WHERE program_id = ? AND caller = ? AND key = ?",
+	err := t.tx.QueryRowContext(stmtContext(ctx), "SELECT fingerprint, result, entry_id, created_at FROM idempotency WHERE program_id = ? AND caller = ? AND key = ?",
 		programID, caller, key).Scan(&fp, &r.Result, &entry, &created)
 	if err != nil {
 		return loyalty.IdempotencyRecord{}, lookupErr(err, fmt.Sprintf("idempotency key %q", key))
@@ -43,7 +43,7 @@ func (t *tx) PutIdempotencyRecord(ctx context.Context, r loyalty.IdempotencyReco
 	if r.EntryID != 0 {
 		entry = sql.NullInt64{Int64: r.EntryID, Valid: true}
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO idempotency (program_id, caller, key, fingerprint, result, entry_id, created_at)
+	_, err := t.tx.ExecContext(stmtContext(ctx), `INSERT INTO idempotency (program_id, caller, key, fingerprint, result, entry_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ProgramID, r.Caller, r.Key, r.Fingerprint[:], result, entry, micros(r.CreatedAt))
 	if isUnique(err) {
 		return conflict("idempotency_key %q was used before", r.Key)

@@ -18,7 +18,7 @@ func (t *tx) AppendEntry(ctx context.Context, e *loyalty.Entry) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: encode entry detail: %w", err)
 	}
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO entries
+	res, err := t.tx.ExecContext(stmtContext(ctx), `INSERT INTO entries
 		(program_id, member_id, kind, points, balance_after, created_at, purchase_id, reward_id, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ProgramID, e.MemberID, string(e.Kind), e.Points, e.BalanceAfter, micros(e.CreatedAt),
@@ -44,7 +44,7 @@ func (t *tx) useLot(ctx context.Context, e *loyalty.Entry, u loyalty.LotUse) err
 	if u.Points <= 0 {
 		return fmt.Errorf("sqlite: entry %d takes %d points from lot %d: want a positive number", e.ID, u.Points, u.LotID)
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE lots SET remaining = remaining - ?1
+	res, err := t.tx.ExecContext(stmtContext(ctx), `UPDATE lots SET remaining = remaining - ?1
 		WHERE program_id = ?2 AND member_id = ?3 AND id = ?4 AND remaining >= ?1`,
 		u.Points, e.ProgramID, e.MemberID, u.LotID)
 	if err != nil {
@@ -56,7 +56,7 @@ func (t *tx) useLot(ctx context.Context, e *loyalty.Entry, u loyalty.LotUse) err
 		return fmt.Errorf("sqlite: entry %d takes %d points from lot %d of member %s, which has fewer left or does not exist",
 			e.ID, u.Points, u.LotID, e.MemberID)
 	}
-	_, err = t.tx.ExecContext(ctx, "INSERT INTO lot_uses (program_id, member_id, entry_id, lot_id, points) VALUES (?, ?, ?, ?, ?)",
+	_, err = t.tx.ExecContext(stmtContext(ctx), "INSERT INTO lot_uses (program_id, member_id, entry_id, lot_id, points) VALUES (?, ?, ?, ?, ?)",
 		e.ProgramID, e.MemberID, e.ID, u.LotID, u.Points)
 	if err != nil {
 		return fmt.Errorf("sqlite: record use of lot %d by entry %d: %w", u.LotID, e.ID, err)
@@ -73,7 +73,7 @@ func (t *tx) Entries(ctx context.Context, programID, memberID string, beforeID i
 	if beforeID <= 0 {
 		beforeID = math.MaxInt64
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, kind, points, balance_after, created_at, purchase_id, reward_id, detail
+	rows, err := t.tx.QueryContext(stmtContext(ctx), `SELECT id, kind, points, balance_after, created_at, purchase_id, reward_id, detail
 		FROM entries WHERE program_id = ? AND member_id = ? AND id < ?
 		ORDER BY id DESC LIMIT ?`, programID, memberID, beforeID, limit)
 	if err != nil {

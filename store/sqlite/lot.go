@@ -12,7 +12,7 @@ import (
 // CreateLot writes l and sets l.ID to the id the database assigned, which is
 // larger than every id before it.
 func (t *tx) CreateLot(ctx context.Context, l *loyalty.Lot) error {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO lots
+	res, err := t.tx.ExecContext(stmtContext(ctx), `INSERT INTO lots
 		(program_id, member_id, entry_id, purchase_id, points, remaining, available_at, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.ProgramID, l.MemberID, l.EntryID, l.PurchaseID, l.Points, l.Remaining,
@@ -31,7 +31,7 @@ func (t *tx) CreateLot(ctx context.Context, l *loyalty.Lot) error {
 // OpenLots returns the member's lots with points remaining, soonest expiry
 // first, never-expiring ones last, then by id.
 func (t *tx) OpenLots(ctx context.Context, programID, memberID string) ([]loyalty.Lot, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, entry_id, purchase_id, points, remaining, available_at, expires_at, created_at
+	rows, err := t.tx.QueryContext(stmtContext(ctx), `SELECT id, entry_id, purchase_id, points, remaining, available_at, expires_at, created_at
 		FROM lots WHERE program_id = ? AND member_id = ? AND remaining > 0
 		ORDER BY expires_at IS NULL, expires_at, id`, programID, memberID)
 	if err != nil {
@@ -67,7 +67,7 @@ func (t *tx) MembersWithDueLots(ctx context.Context, now time.Time, limit int) (
 	if limit <= 0 {
 		return nil, fmt.Errorf("%w: limit must be positive, got %d", loyalty.ErrInvalid, limit)
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT program_id, member_id FROM lots
+	rows, err := t.tx.QueryContext(stmtContext(ctx), `SELECT program_id, member_id FROM lots
 		WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
 		GROUP BY program_id, member_id
 		ORDER BY min(expires_at), program_id, member_id LIMIT ?`, micros(now), limit)

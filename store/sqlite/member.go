@@ -23,7 +23,7 @@ func scanMember(row interface{ Scan(...any) error }) (loyalty.Member, error) {
 
 // MemberByUID returns the program's member signed in as uid.
 func (t *tx) MemberByUID(ctx context.Context, programID, uid string) (loyalty.Member, error) {
-	row := t.tx.QueryRowContext(ctx, "SELECT "+memberColumns+" FROM members WHERE program_id = ? AND firebase_uid = ?", programID, uid)
+	row := t.tx.QueryRowContext(stmtContext(ctx), "SELECT "+memberColumns+" FROM members WHERE program_id = ? AND firebase_uid = ?", programID, uid)
 	m, err := scanMember(row)
 	if err != nil {
 		return loyalty.Member{}, lookupErr(err, "member of program "+programID)
@@ -34,7 +34,7 @@ func (t *tx) MemberByUID(ctx context.Context, programID, uid string) (loyalty.Me
 // MemberByCard returns the member with the card number; an empty programID
 // matches every program.
 func (t *tx) MemberByCard(ctx context.Context, programID, cardNumber string) (loyalty.Member, error) {
-	row := t.tx.QueryRowContext(ctx, "SELECT "+memberColumns+" FROM members WHERE card_number = ?1 AND (?2 = '' OR program_id = ?2)",
+	row := t.tx.QueryRowContext(stmtContext(ctx), "SELECT "+memberColumns+" FROM members WHERE card_number = ?1 AND (?2 = '' OR program_id = ?2)",
 		cardNumber, programID)
 	m, err := scanMember(row)
 	if err != nil {
@@ -47,7 +47,7 @@ func (t *tx) MemberByCard(ctx context.Context, programID, cardNumber string) (lo
 // ErrConflict when the card number is taken or the user is a member of the
 // program already.
 func (t *tx) CreateMember(ctx context.Context, m loyalty.Member) error {
-	_, err := t.tx.ExecContext(ctx, "INSERT INTO members ("+memberColumns+") VALUES (?, ?, ?, ?, ?, ?)",
+	_, err := t.tx.ExecContext(stmtContext(ctx), "INSERT INTO members ("+memberColumns+") VALUES (?, ?, ?, ?, ?, ?)",
 		m.ProgramID, m.ID, m.FirebaseUID, m.CardNumber, string(m.Locale), micros(m.CreatedAt))
 	if isUnique(err) {
 		return conflict("member %s, card %s or user of program %s exists already", m.ID, loyalty.MaskCardNumber(m.CardNumber), m.ProgramID)
@@ -55,7 +55,7 @@ func (t *tx) CreateMember(ctx context.Context, m loyalty.Member) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create member: %w", err)
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO accounts (program_id, member_id, balance, version, updated_at)
+	_, err = t.tx.ExecContext(stmtContext(ctx), `INSERT INTO accounts (program_id, member_id, balance, version, updated_at)
 		VALUES (?, ?, 0, 0, ?)`, m.ProgramID, m.ID, micros(m.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: create account: %w", err)
@@ -69,7 +69,7 @@ func (t *tx) CreateMember(ctx context.Context, m loyalty.Member) error {
 func (t *tx) Account(ctx context.Context, programID, memberID string) (loyalty.Account, error) {
 	a := loyalty.Account{ProgramID: programID, MemberID: memberID}
 	var updated int64
-	err := t.tx.QueryRowContext(ctx, "SELECT balance, version, updated_at FROM accounts WHERE program_id = ? AND member_id = ?",
+	err := t.tx.QueryRowContext(stmtContext(ctx), "SELECT balance, version, updated_at FROM accounts WHERE program_id = ? AND member_id = ?",
 		programID, memberID).Scan(&a.Balance, &a.Version, &updated)
 	if err != nil {
 		return loyalty.Account{}, lookupErr(err, "account of member "+memberID)
@@ -81,7 +81,7 @@ func (t *tx) Account(ctx context.Context, programID, memberID string) (loyalty.A
 // SaveAccount writes a's balance, version and time. It returns ErrNotFound
 // when the account does not exist; a negative balance violates a constraint.
 func (t *tx) SaveAccount(ctx context.Context, a loyalty.Account) error {
-	res, err := t.tx.ExecContext(ctx, "UPDATE accounts SET balance = ?, version = ?, updated_at = ? WHERE program_id = ? AND member_id = ?",
+	res, err := t.tx.ExecContext(stmtContext(ctx), "UPDATE accounts SET balance = ?, version = ?, updated_at = ? WHERE program_id = ? AND member_id = ?",
 		a.Balance, a.Version, micros(a.UpdatedAt), a.ProgramID, a.MemberID)
 	if err != nil {
 		return fmt.Errorf("sqlite: write account of member %s: %w", a.MemberID, err)

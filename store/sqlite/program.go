@@ -12,7 +12,7 @@ import (
 // Program returns the program with the given id.
 func (t *tx) Program(ctx context.Context, id string) (loyalty.Program, error) {
 	var config []byte
-	err := t.tx.QueryRowContext(ctx, "SELECT config FROM programs WHERE id = ?", id).Scan(&config)
+	err := t.tx.QueryRowContext(stmtContext(ctx), "SELECT config FROM programs WHERE id = ?", id).Scan(&config)
 	if err != nil {
 		return loyalty.Program{}, lookupErr(err, fmt.Sprintf("program %q", id))
 	}
@@ -30,7 +30,7 @@ func (t *tx) PutProgram(ctx context.Context, p loyalty.Program) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: encode program %q: %w", p.ID, err)
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO programs (id, config) VALUES (?, ?)
+	_, err = t.tx.ExecContext(stmtContext(ctx), `INSERT INTO programs (id, config) VALUES (?, ?)
 		ON CONFLICT (id) DO UPDATE SET config = excluded.config`, p.ID, string(config))
 	if err != nil {
 		return fmt.Errorf("sqlite: write program %q: %w", p.ID, err)
@@ -64,7 +64,7 @@ func scanReward(row interface{ Scan(...any) error }) (loyalty.Reward, error) {
 // Rewards returns the program's rewards, active or not, cheapest first and
 // then by id.
 func (t *tx) Rewards(ctx context.Context, programID string) ([]loyalty.Reward, error) {
-	rows, err := t.tx.QueryContext(ctx, "SELECT "+rewardColumns+" FROM rewards WHERE program_id = ? ORDER BY cost, id", programID)
+	rows, err := t.tx.QueryContext(stmtContext(ctx), "SELECT "+rewardColumns+" FROM rewards WHERE program_id = ? ORDER BY cost, id", programID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read rewards of program %q: %w", programID, err)
 	}
@@ -85,7 +85,7 @@ func (t *tx) Rewards(ctx context.Context, programID string) ([]loyalty.Reward, e
 
 // Reward returns one reward of the program.
 func (t *tx) Reward(ctx context.Context, programID, id string) (loyalty.Reward, error) {
-	row := t.tx.QueryRowContext(ctx, "SELECT "+rewardColumns+" FROM rewards WHERE program_id = ? AND id = ?", programID, id)
+	row := t.tx.QueryRowContext(stmtContext(ctx), "SELECT "+rewardColumns+" FROM rewards WHERE program_id = ? AND id = ?", programID, id)
 	r, err := scanReward(row)
 	if err != nil {
 		return loyalty.Reward{}, lookupErr(err, fmt.Sprintf("reward %q", id))
@@ -103,7 +103,7 @@ func (t *tx) PutReward(ctx context.Context, r loyalty.Reward) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO rewards (`+rewardColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err = t.tx.ExecContext(stmtContext(ctx), `INSERT INTO rewards (`+rewardColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (program_id, id) DO UPDATE SET name = excluded.name, description = excluded.description,
 			cost = excluded.cost, stock = excluded.stock, active = excluded.active`,
 		r.ProgramID, r.ID, string(name), string(descr), r.Cost, r.Stock, r.Active)
@@ -116,7 +116,7 @@ func (t *tx) PutReward(ctx context.Context, r loyalty.Reward) error {
 // TillByKeyHash returns the till whose API key hashes to h.
 func (t *tx) TillByKeyHash(ctx context.Context, h []byte) (loyalty.Till, error) {
 	var till loyalty.Till
-	err := t.tx.QueryRowContext(ctx, "SELECT id, program_id, name, key_hash FROM tills WHERE key_hash = ?", h).
+	err := t.tx.QueryRowContext(stmtContext(ctx), "SELECT id, program_id, name, key_hash FROM tills WHERE key_hash = ?", h).
 		Scan(&till.ID, &till.ProgramID, &till.Name, &till.KeyHash)
 	if err != nil {
 		return loyalty.Till{}, lookupErr(err, "till with this API key")
@@ -127,7 +127,7 @@ func (t *tx) TillByKeyHash(ctx context.Context, h []byte) (loyalty.Till, error) 
 // PutTill creates or replaces till. It returns ErrConflict when another till
 // has the same key hash.
 func (t *tx) PutTill(ctx context.Context, till loyalty.Till) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO tills (id, program_id, name, key_hash) VALUES (?, ?, ?, ?)
+	_, err := t.tx.ExecContext(stmtContext(ctx), `INSERT INTO tills (id, program_id, name, key_hash) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET program_id = excluded.program_id, name = excluded.name, key_hash = excluded.key_hash`,
 		till.ID, till.ProgramID, till.Name, till.KeyHash)
 	if isUnique(err) {

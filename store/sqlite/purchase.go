@@ -31,7 +31,7 @@ func scanPurchase(row interface{ Scan(...any) error }) (loyalty.Purchase, error)
 
 // Purchase returns the program's purchase with the given id.
 func (t *tx) Purchase(ctx context.Context, programID, id string) (loyalty.Purchase, error) {
-	row := t.tx.QueryRowContext(ctx, "SELECT "+purchaseColumns+" FROM purchases WHERE program_id = ? AND id = ?", programID, id)
+	row := t.tx.QueryRowContext(stmtContext(ctx), "SELECT "+purchaseColumns+" FROM purchases WHERE program_id = ? AND id = ?", programID, id)
 	p, err := scanPurchase(row)
 	if err != nil {
 		return loyalty.Purchase{}, lookupErr(err, fmt.Sprintf("purchase %q", id))
@@ -45,7 +45,7 @@ func (t *tx) PurchaseByReceipt(ctx context.Context, programID, receiptID string)
 		return loyalty.Purchase{}, notFound("purchase without receipt id")
 	}
 	// receipt_id <> '' lets the partial unique index serve the look-up.
-	row := t.tx.QueryRowContext(ctx, "SELECT "+purchaseColumns+" FROM purchases WHERE program_id = ? AND receipt_id = ? AND receipt_id <> ''", programID, receiptID)
+	row := t.tx.QueryRowContext(stmtContext(ctx), "SELECT "+purchaseColumns+" FROM purchases WHERE program_id = ? AND receipt_id = ? AND receipt_id <> ''", programID, receiptID)
 	p, err := scanPurchase(row)
 	if err != nil {
 		return loyalty.Purchase{}, lookupErr(err, fmt.Sprintf("purchase with receipt %q", receiptID))
@@ -60,7 +60,7 @@ func (t *tx) CreatePurchase(ctx context.Context, p loyalty.Purchase) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: encode lines of purchase %s: %w", p.ID, err)
 	}
-	_, err = t.tx.ExecContext(ctx, "INSERT INTO purchases ("+purchaseColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = t.tx.ExecContext(stmtContext(ctx), "INSERT INTO purchases ("+purchaseColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		p.ProgramID, p.ID, p.MemberID, p.TillID, p.ReceiptID, p.AmountMinor, p.Currency, p.Points,
 		p.ReturnedMinor, p.ReversedPoints, string(lines), micros(p.CreatedAt))
 	if isUnique(err) {
@@ -74,7 +74,7 @@ func (t *tx) CreatePurchase(ctx context.Context, p loyalty.Purchase) error {
 
 // SavePurchaseReturn writes p's returned amount and reversed points.
 func (t *tx) SavePurchaseReturn(ctx context.Context, p loyalty.Purchase) error {
-	res, err := t.tx.ExecContext(ctx, "UPDATE purchases SET returned_minor = ?, reversed_points = ? WHERE program_id = ? AND id = ?",
+	res, err := t.tx.ExecContext(stmtContext(ctx), "UPDATE purchases SET returned_minor = ?, reversed_points = ? WHERE program_id = ? AND id = ?",
 		p.ReturnedMinor, p.ReversedPoints, p.ProgramID, p.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: write return of purchase %s: %w", p.ID, err)

@@ -50,7 +50,7 @@ func (t *tx) CreateVoucher(ctx context.Context, v loyalty.Voucher) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, "INSERT INTO vouchers ("+voucherColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = t.tx.ExecContext(stmtContext(ctx), "INSERT INTO vouchers ("+voucherColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		v.ProgramID, v.Code, v.MemberID, v.RewardID, string(name), v.Cost, string(v.Status),
 		micros(v.IssuedAt), micros(v.ExpiresAt), nullMicros(v.RedeemedAt), v.RedeemedBy)
 	if isUnique(err) {
@@ -64,7 +64,7 @@ func (t *tx) CreateVoucher(ctx context.Context, v loyalty.Voucher) error {
 
 // Voucher returns the program's voucher with the code.
 func (t *tx) Voucher(ctx context.Context, programID, code string) (loyalty.Voucher, error) {
-	row := t.tx.QueryRowContext(ctx, "SELECT "+voucherColumns+" FROM vouchers WHERE program_id = ? AND code = ?", programID, code)
+	row := t.tx.QueryRowContext(stmtContext(ctx), "SELECT "+voucherColumns+" FROM vouchers WHERE program_id = ? AND code = ?", programID, code)
 	v, err := scanVoucher(row)
 	if err != nil {
 		return loyalty.Voucher{}, lookupErr(err, "voucher "+code)
@@ -77,7 +77,7 @@ func (t *tx) Vouchers(ctx context.Context, programID, memberID string, limit int
 	if limit <= 0 {
 		return nil, fmt.Errorf("%w: limit must be positive, got %d", loyalty.ErrInvalid, limit)
 	}
-	rows, err := t.tx.QueryContext(ctx, "SELECT "+voucherColumns+` FROM vouchers
+	rows, err := t.tx.QueryContext(stmtContext(ctx), "SELECT "+voucherColumns+` FROM vouchers
 		WHERE program_id = ? AND member_id = ? ORDER BY issued_at DESC, rowid DESC LIMIT ?`, programID, memberID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read vouchers of member %s: %w", memberID, err)
@@ -99,7 +99,7 @@ func (t *tx) Vouchers(ctx context.Context, programID, memberID string, limit int
 
 // SaveVoucherRedemption writes v's status, redemption time and till.
 func (t *tx) SaveVoucherRedemption(ctx context.Context, v loyalty.Voucher) error {
-	res, err := t.tx.ExecContext(ctx, "UPDATE vouchers SET status = ?, redeemed_at = ?, redeemed_by = ? WHERE program_id = ? AND code = ?",
+	res, err := t.tx.ExecContext(stmtContext(ctx), "UPDATE vouchers SET status = ?, redeemed_at = ?, redeemed_by = ? WHERE program_id = ? AND code = ?",
 		string(v.Status), nullMicros(v.RedeemedAt), v.RedeemedBy, v.ProgramID, v.Code)
 	if err != nil {
 		return fmt.Errorf("sqlite: write redemption of voucher %s: %w", v.Code, err)
