@@ -4,13 +4,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/treue/treue/store/migration"
 )
 
 // migrationFiles are the schema's versions, named NNNN_what.sql and applied
@@ -19,41 +15,10 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one version of the schema.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations returns the embedded migrations in the order of their
 // versions.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version number and _, like 0001_init.sql", base)
-		}
-		if prev, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s have the same version %d", prev, base, v)
-		}
-		seen[v] = base
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
+func migrations() ([]migration.Migration, error) {
+	return migration.Load(migrationFiles, "migrations/*.sql")
 }
 
 // migrationLock is the key of the session advisory lock held while
@@ -108,7 +73,7 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) error {
 	if err != nil {
 		return fmt.Errorf("postgres: read schema version: %w", err)
 	}
-	known := ms[len(ms)-1].version
+	known := ms[len(ms)-1].Version
 	for _, v := range versions {
 		if v > known {
 			return fmt.Errorf("postgres: the database has schema version %d; this program knows versions up to %d: run a newer version", v, known)
@@ -116,11 +81,11 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) error {
 		applied[v] = true
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.Version] {
 			continue
 		}
 		if err := apply(ctx, conn, m); err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 		}
 	}
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", migrationLock); err != nil {
@@ -130,16 +95,16 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) error {
 }
 
 // apply runs m and records it in one transaction.
-func apply(ctx context.Context, conn *pgx.Conn, m migration) error {
+func apply(ctx context.Context, conn *pgx.Conn, m migration.Migration) error {
 	t, err := conn.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = t.Rollback(ctx) }()
-	if _, err := t.Exec(ctx, m.sql); err != nil {
+	if _, err := t.Exec(ctx, m.SQL); err != nil {
 		return err
 	}
-	if _, err := t.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+	if _, err := t.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
 		return err
 	}
 	return t.Commit(ctx)

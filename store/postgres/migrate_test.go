@@ -21,7 +21,7 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 || ms[0].version != 1 || ms[0].name != "0001_init.sql" {
+	if len(ms) == 0 || ms[0].Version != 1 || ms[0].Name != "0001_init.sql" {
 		t.Fatalf("migrations = %+v, want 0001_init.sql first", ms)
 	}
 	// An empty database, not a clone of the migrated template.

@@ -181,12 +181,12 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 || ms[0].version != 1 || ms[0].name != "0001_init.sql" {
+	if len(ms) == 0 || ms[0].Version != 1 || ms[0].Name != "0001_init.sql" {
 		t.Fatalf("migrations = %+v, want 0001_init.sql first", ms)
 	}
 	for i := 1; i < len(ms); i++ {
-		if ms[i].version <= ms[i-1].version {
-			t.Errorf("migration %s after %s", ms[i].name, ms[i-1].name)
+		if ms[i].Version <= ms[i-1].Version {
+			t.Errorf("migration %s after %s", ms[i].Name, ms[i-1].Name)
 		}
 	}
 	path := filepath.Join(t.TempDir(), "data", "nested", "treue.db")
