@@ -10,6 +10,7 @@ require (
 	github.com/boombuler/barcode v1.1.0
 	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/valkey-io/valkey-go v1.0.79
 	google.golang.org/api v0.231.0
 	google.golang.org/protobuf v1.36.12
 	modernc.org/sqlite v1.61.1

@@ -12,6 +12,9 @@ var audiences = map[string]audience{
 	treuev1connect.CardServiceGetCardProcedure:        customerSelf,
 	treuev1connect.CardServiceListActivityProcedure:   customerSelf,
 	treuev1connect.CardServiceGetCardBarcodeProcedure: customerSelf,
+	treuev1connect.CardServiceWatchCardProcedure:      customerSelf,
+
+	treuev1connect.AppServiceGetHomeProcedure: customerSelf,
 
 	treuev1connect.RewardServiceListRewardsProcedure:  customerSelf,
 	treuev1connect.RewardServiceRedeemRewardProcedure: customerSelf,

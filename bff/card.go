@@ -11,22 +11,30 @@ import (
 
 	"github.com/treue/treue/loyalty"
 	treuev1 "github.com/treue/treue/proto/treue/v1"
+	"github.com/treue/treue/realtime"
 )
 
 // cardHandler serves treue.v1.CardService.
-type cardHandler struct{ svc *loyalty.Service }
+type cardHandler struct {
+	svc   *loyalty.Service
+	cards *realtime.Hub
+	watch watchLimits
+}
 
 func (h cardHandler) GetCard(ctx context.Context, req *connect.Request[treuev1.GetCardRequest]) (*connect.Response[treuev1.GetCardResponse], error) {
 	c, err := customerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	card, err := h.svc.Card(ctx, c)
+	if req.Msg.GetMinVersion() < 0 {
+		return nil, fmt.Errorf("%w: min_version must not be negative", loyalty.ErrInvalid)
+	}
+	st, err := h.cards.Card(ctx, c, req.Msg.GetMinVersion())
 	if err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(&treuev1.GetCardResponse{
-		Card: toProtoCard(card, localeOf(req.Msg.GetLocale(), card.Member)),
+		Card: toProtoCardState(st, stateLocale(req.Msg.GetLocale(), st)),
 	}), nil
 }
 

@@ -47,24 +47,48 @@ func toProtoLocale(l loyalty.Locale) treuev1.Locale {
 }
 
 func toProtoCard(c loyalty.Card, l loyalty.Locale) *treuev1.Card {
+	return toProtoCardState(c.State(time.Time{}), l)
+}
+
+// toProtoCardState returns the card of state st with texts in l.
+func toProtoCardState(st loyalty.CardState, l loyalty.Locale) *treuev1.Card {
 	pc := &treuev1.Card{
-		CardNumber:       c.Member.CardNumber,
-		Balance:          c.Account.Balance,
-		PointName:        c.Program.PointName.In(l),
-		Tier:             &treuev1.Tier{Id: "base", Name: c.Program.BaseTier.In(l)},
-		BarcodePayload:   c.Member.CardNumber,
-		ProgramName:      c.Program.Name,
-		Version:          c.Account.Version,
-		AvailableBalance: c.Standing.Available,
-		PendingPoints:    c.Standing.Pending,
+		CardNumber:       st.CardNumber,
+		Balance:          st.Balance,
+		PointName:        st.PointName.In(l),
+		Tier:             toProtoTier(st, l),
+		BarcodePayload:   st.CardNumber,
+		ProgramName:      st.ProgramName,
+		Version:          st.Version,
+		AvailableBalance: st.Available,
+		PendingPoints:    st.Pending,
 	}
-	if !c.Standing.NextExpiry.IsZero() {
+	if !st.NextExpiry.IsZero() {
 		pc.NextExpiry = &treuev1.PointsExpiry{
-			Points:     c.Standing.NextExpiryPoints,
-			ExpireTime: timestamppb.New(c.Standing.NextExpiry),
+			Points:     st.NextExpiryPoints,
+			ExpireTime: timestamppb.New(st.NextExpiry),
 		}
 	}
 	return pc
+}
+
+// baseTierID is the id of the tier every member starts in.
+const baseTierID = "base"
+
+func toProtoTier(st loyalty.CardState, l loyalty.Locale) *treuev1.Tier {
+	return &treuev1.Tier{Id: baseTierID, Name: st.TierName.In(l)}
+}
+
+// toProtoTierProgress returns the tier part of the home screen. Until the
+// program has tiers, every member is in the base tier with no next one.
+func toProtoTierProgress(st loyalty.CardState, l loyalty.Locale) *treuev1.TierProgress {
+	return &treuev1.TierProgress{Tier: toProtoTier(st, l)}
+}
+
+// stateLocale returns the language of texts for the card state st: the
+// requested one, or the member's.
+func stateLocale(requested treuev1.Locale, st loyalty.CardState) loyalty.Locale {
+	return localeOf(requested, loyalty.Member{Locale: st.Locale})
 }
 
 func toProtoProfile(c loyalty.Card, l loyalty.Locale) *treuev1.Profile {

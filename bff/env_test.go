@@ -16,6 +16,8 @@ import (
 	"github.com/treue/treue/bff"
 	"github.com/treue/treue/loyalty"
 	"github.com/treue/treue/proto/treue/v1/treuev1connect"
+	"github.com/treue/treue/realtime"
+	"github.com/treue/treue/realtime/memory"
 	"github.com/treue/treue/store/sqlite"
 	"github.com/treue/treue/store/storetest"
 )
@@ -62,6 +64,7 @@ type env struct {
 	client *http.Client
 	store  auditedStore
 	svc    *loyalty.Service
+	hub    *realtime.Hub
 	clock  *storetest.Clock
 }
 
@@ -75,25 +78,49 @@ func newEnv(t testing.TB) *env {
 	return newEnvOn(t, st)
 }
 
-// newEnvOn returns an env over st, seeded with programs A and B; st is
-// closed when the test ends.
+// newEnvOn returns an env over st and an in-process broker, seeded with
+// programs A and B; st is closed when the test ends.
 func newEnvOn(t testing.TB, st auditedStore) *env {
+	t.Helper()
+	return newEnvWith(t, st, memory.New())
+}
+
+// newEnvWith returns an env over st and broker, seeded with programs A and
+// B; both are closed when the test ends.
+func newEnvWith(t testing.TB, st auditedStore, broker realtime.Broker, tweak ...func(*bff.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	t.Cleanup(func() { st.Close() })
 	clk := storetest.NewClock(time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC))
-	svc := loyalty.NewService(st, loyalty.WithClock(clk.Now))
+	var hub *realtime.Hub
+	svc := loyalty.NewService(st, loyalty.WithClock(clk.Now), loyalty.WithChangeHook(func(c []loyalty.CardChange) { hub.Committed(c) }))
+	hub = realtime.NewHub(svc, broker, realtime.Config{})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hub.Run(runCtx)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+		broker.Close()
+	})
 	for _, s := range []loyalty.Seed{testSeed(programA, tillKeyA), testSeed(programB, tillKeyB)} {
 		if err := svc.ApplySeed(ctx, s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	h := bff.NewHandler(svc, bff.Config{
+	cfg := bff.Config{
 		Verifier:       bff.DevTokens{},
 		DefaultProgram: programA,
 		Now:            clk.Now,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	h := bff.NewHandler(svc, hub, cfg)
 	// HTTP/2 without TLS (h2c), as treued serves it behind a load balancer.
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.Protocols = new(http.Protocols)
@@ -104,7 +131,7 @@ func newEnvOn(t testing.TB, st auditedStore) *env {
 	tr := &http.Transport{Protocols: new(http.Protocols), MaxIdleConnsPerHost: 64}
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	t.Cleanup(tr.CloseIdleConnections)
-	return &env{server: srv, client: &http.Client{Transport: tr}, store: st, svc: svc, clock: clk}
+	return &env{server: srv, client: &http.Client{Transport: tr}, store: st, svc: svc, hub: hub, clock: clk}
 }
 
 // protocol is one of the wire protocols every RPC is served in.
@@ -120,16 +147,37 @@ var protocols = []protocol{
 	{"grpc-web", []connect.ClientOption{connect.WithGRPCWeb()}},
 }
 
-// headers returns a client interceptor that sets request headers.
+// headers returns a client interceptor that sets request headers, on
+// unary calls and streams.
 func headers(kv ...string) connect.ClientOption {
-	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			for i := 0; i+1 < len(kv); i += 2 {
-				req.Header().Set(kv[i], kv[i+1])
-			}
-			return next(ctx, req)
-		}
-	}))
+	return connect.WithInterceptors(headerSetter(kv))
+}
+
+type headerSetter []string
+
+func (h headerSetter) set(hd http.Header) {
+	for i := 0; i+1 < len(h); i += 2 {
+		hd.Set(h[i], h[i+1])
+	}
+}
+
+func (h headerSetter) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		h.set(req.Header())
+		return next(ctx, req)
+	}
+}
+
+func (h headerSetter) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
+		conn := next(ctx, spec)
+		h.set(conn.RequestHeader())
+		return conn
+	}
+}
+
+func (h headerSetter) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
 }
 
 // customer is the typed clients of one signed-in user.
@@ -137,6 +185,7 @@ type customer struct {
 	account treuev1connect.AccountServiceClient
 	card    treuev1connect.CardServiceClient
 	reward  treuev1connect.RewardServiceClient
+	app     treuev1connect.AppServiceClient
 }
 
 func (e *env) customer(uid string, p protocol, extra ...connect.ClientOption) customer {
@@ -151,6 +200,7 @@ func (e *env) customerWith(hc *http.Client, opts ...connect.ClientOption) custom
 		account: treuev1connect.NewAccountServiceClient(hc, u, opts...),
 		card:    treuev1connect.NewCardServiceClient(hc, u, opts...),
 		reward:  treuev1connect.NewRewardServiceClient(hc, u, opts...),
+		app:     treuev1connect.NewAppServiceClient(hc, u, opts...),
 	}
 }
 
@@ -178,3 +228,13 @@ func mustOK(t testing.TB, err error) {
 }
 
 func errorsAs(err error, target **connect.Error) bool { return errors.As(err, target) }
+
+// openSQLite returns a fresh SQLite store.
+func openSQLite(t testing.TB) auditedStore {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "treue.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}

@@ -9,6 +9,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/realtime"
 )
 
 // codes maps the domain's kinds of error to Connect codes.
@@ -23,6 +24,9 @@ var codes = []struct {
 	{loyalty.ErrFailedPrecondition, connect.CodeFailedPrecondition},
 	{loyalty.ErrConflict, connect.CodeAlreadyExists},
 	{loyalty.ErrUnauthenticated, connect.CodeUnauthenticated},
+	{realtime.ErrTooManyWatches, connect.CodeResourceExhausted},
+	{realtime.ErrTooSlow, connect.CodeResourceExhausted},
+	{realtime.ErrDraining, connect.CodeUnavailable},
 	{context.DeadlineExceeded, connect.CodeDeadlineExceeded},
 	{context.Canceled, connect.CodeCanceled},
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/treue/treue/loyalty"
 	"github.com/treue/treue/proto/treue/v1/treuev1connect"
+	"github.com/treue/treue/realtime"
 )
 
 // Config is what the API handler needs besides the domain service.
@@ -24,7 +25,11 @@ type Config struct {
 	MaxRequestBytes int
 	// MaxResponseBytes bounds a response message.
 	MaxResponseBytes int
-	Logger           *slog.Logger
+	// Heartbeat is the longest a WatchCard stream stays silent, and
+	// MaxWatchAge is when the server ends it (the app resumes).
+	Heartbeat   time.Duration
+	MaxWatchAge time.Duration
+	Logger      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -45,11 +50,13 @@ var serviceNames = []string{
 	treuev1connect.CardServiceName,
 	treuev1connect.RewardServiceName,
 	treuev1connect.PosServiceName,
+	treuev1connect.AppServiceName,
 }
 
-// NewHandler returns the HTTP handler of Treue's API: the four services,
-// gRPC health and reflection, each for Connect, gRPC and gRPC-Web.
-func NewHandler(svc *loyalty.Service, cfg Config) http.Handler {
+// NewHandler returns the HTTP handler of Treue's API: its services, gRPC
+// health and reflection, each for Connect, gRPC and gRPC-Web. Cards are read
+// and watched through cards, which must be svc's change hook.
+func NewHandler(svc *loyalty.Service, cards *realtime.Hub, cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -61,6 +68,12 @@ func NewHandler(svc *loyalty.Service, cfg Config) http.Handler {
 	}
 	if cfg.MaxResponseBytes <= 0 {
 		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = DefaultHeartbeat
+	}
+	if cfg.MaxWatchAge <= 0 {
+		cfg.MaxWatchAge = DefaultMaxWatchAge
 	}
 	auth := &authenticator{
 		verifier:       cfg.Verifier,
@@ -80,12 +93,32 @@ func NewHandler(svc *loyalty.Service, cfg Config) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(treuev1connect.NewAccountServiceHandler(accountHandler{svc: svc}, opts...))
-	mux.Handle(treuev1connect.NewCardServiceHandler(cardHandler{svc: svc}, opts...))
+	watch := watchLimits{heartbeat: cfg.Heartbeat, maxAge: cfg.MaxWatchAge}
+	mux.Handle(treuev1connect.NewCardServiceHandler(cardHandler{svc: svc, cards: cards, watch: watch}, opts...))
+	mux.Handle(treuev1connect.NewAppServiceHandler(appHandler{svc: svc, cards: cards, parts: partDeadlines{
+		card: DefaultCardPartDeadline, other: DefaultOtherPartDeadline,
+	}}, opts...))
 	mux.Handle(treuev1connect.NewRewardServiceHandler(rewardHandler{svc: svc, now: cfg.Now}, opts...))
 	mux.Handle(treuev1connect.NewPosServiceHandler(posHandler{svc: svc}, opts...))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(serviceNames...)))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	return mux
+	return longStreams(mux, cfg.MaxWatchAge)
+}
+
+// longStreams lifts the HTTP server's read and write timeouts, meant for
+// unary calls, from WatchCard streams, which end by themselves after maxAge.
+func longStreams(next http.Handler, maxAge time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == treuev1connect.CardServiceWatchCardProcedure {
+			rc := http.NewResponseController(w)
+			end := time.Now().Add(maxAge + time.Minute)
+			// Not every ResponseWriter supports deadlines (httptest's
+			// recorder does not); the stream then keeps the server's.
+			_ = rc.SetWriteDeadline(end)
+			_ = rc.SetReadDeadline(end)
+		}
+		next.ServeHTTP(w, r)
+	})
 }

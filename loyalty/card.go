@@ -111,3 +111,15 @@ func luhnDigit(body string) byte {
 
 // randomReader is the default source of card numbers, codes and ids.
 var randomReader io.Reader = rand.Reader
+
+// State returns what the card shows, taken at now.
+func (c Card) State(now time.Time) CardState {
+	return CardState{
+		ProgramID: c.Member.ProgramID, MemberID: c.Member.ID, UID: c.Member.FirebaseUID,
+		CardNumber: c.Member.CardNumber, Locale: c.Member.Locale,
+		ProgramName: c.Program.Name, PointName: c.Program.PointName, TierName: c.Program.BaseTier,
+		Version: c.Account.Version, Balance: c.Account.Balance, Available: c.Standing.Available,
+		Pending: c.Standing.Pending, NextExpiry: c.Standing.NextExpiry, NextExpiryPoints: c.Standing.NextExpiryPoints,
+		ValidUntil: c.Standing.ChangesAt, TakenAt: now,
+	}
+}

@@ -39,7 +39,7 @@ func (s *Service) Enroll(ctx context.Context, c Customer, locale Locale) (card C
 	if locale == "" {
 		locale = DefaultLocale
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		created = false
 		p, err := tx.Program(ctx, c.ProgramID)
 		if err != nil {
@@ -233,7 +233,7 @@ func (s *Service) RedeemReward(ctx context.Context, c Customer, rewardID, key st
 		return Redemption{}, errorf(ErrInvalid, "reward_id must be 1 to 64 characters")
 	}
 	var res Redemption
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		m, err := c.member(ctx, tx)
 		if err != nil {
 			return err
@@ -381,6 +381,7 @@ func post(ctx context.Context, tx Tx, a *Account, e *Entry) error {
 	a.Version++
 	a.UpdatedAt = e.CreatedAt
 	e.BalanceAfter = a.Balance
+	e.Version = a.Version
 	if err := tx.AppendEntry(ctx, e); err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func (s *Service) ExpireDue(ctx context.Context, progress func(ExpiryRun)) (Expi
 // expireMember expires the member's due lots and returns the points taken.
 func (s *Service) expireMember(ctx context.Context, k MemberKey) (int64, error) {
 	var expired int64
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		expired = 0
 		now := s.now()
 		a, err := tx.Account(ctx, k.ProgramID, k.MemberID)

@@ -30,7 +30,9 @@ type Entry struct {
 	Kind         EntryKind
 	Points       int64
 	BalanceAfter int64
-	CreatedAt    time.Time
+	// Version is the account's version right after the entry.
+	Version   int64
+	CreatedAt time.Time
 	// PurchaseID links earn and reverse entries to their purchase.
 	PurchaseID string
 	// RewardID links redeem entries to their reward.

@@ -107,6 +107,17 @@ type Standing struct {
 	// that expire then; zero when nothing expires.
 	NextExpiry       time.Time
 	NextExpiryPoints int64
+	// ChangesAt is the first moment after now at which the standing changes
+	// by itself: a hold runs out, pending points become available or
+	// points fall due. Zero when nothing will.
+	ChangesAt time.Time
+}
+
+// noteChange makes t a candidate for ChangesAt.
+func (s *Standing) noteChange(t time.Time) {
+	if !t.IsZero() && (s.ChangesAt.IsZero() || t.Before(s.ChangesAt)) {
+		s.ChangesAt = t
+	}
 }
 
 // standing returns the standing of a member with the given open lots and
@@ -119,8 +130,10 @@ func standing(balance int64, lots []Lot, holds []Hold, now time.Time) Standing {
 			s.Due += l.Remaining
 		case now.Before(l.AvailableAt):
 			s.Pending += l.Remaining
+			s.noteChange(l.AvailableAt)
 		default:
 			s.Spendable += l.Remaining
+			s.noteChange(l.ExpiresAt)
 			switch {
 			case l.ExpiresAt.IsZero():
 			case s.NextExpiry.IsZero() || l.ExpiresAt.Before(s.NextExpiry):
@@ -133,6 +146,7 @@ func standing(balance int64, lots []Lot, holds []Hold, now time.Time) Standing {
 	for _, h := range holds {
 		if h.activeAt(now) {
 			s.Reserved += h.Points
+			s.noteChange(h.ExpiresAt)
 		}
 	}
 	s.Available = max(0, s.Spendable-s.Reserved)

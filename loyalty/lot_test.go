@@ -59,9 +59,14 @@ func TestStandingAndTake(t *testing.T) {
 	want := Standing{
 		Balance: 155, Available: 58, Pending: 40, Reserved: 7, Spendable: 65, Due: 50,
 		NextExpiry: sooner, NextExpiryPoints: 35,
+		// Hold a runs out first.
+		ChangesAt: now.Add(time.Minute),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("standing (-want +got):\n%s", diff)
+	}
+	if got := standing(155, lots, nil, now).ChangesAt; !got.Equal(now.Add(time.Hour)) {
+		t.Errorf("without holds, the standing changes at %v, want when lot 4 becomes available", got)
 	}
 	sortLots(lots)
 	uses, taken := take(lots, 40, func(l Lot) bool { return l.spendableAt(now) })

@@ -60,7 +60,7 @@ func (s *Service) Hold(ctx context.Context, t Till, req HoldRequest) (HoldResult
 		Fingerprint: fingerprint("Hold", req),
 	}
 	var res HoldResult
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		var err error
 		res, err = once(ctx, tx, rec, func() (HoldResult, error) { return s.hold(ctx, tx, t, req) })
 		return err
@@ -139,7 +139,7 @@ func (s *Service) Capture(ctx context.Context, t Till, holdID string, points int
 		Fingerprint: fingerprint("Capture", []any{holdID, points}),
 	}
 	var res CaptureResult
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		var err error
 		res, err = once(ctx, tx, rec, func() (CaptureResult, error) { return s.capture(ctx, tx, t, holdID, points) })
 		return err
@@ -195,7 +195,7 @@ func (s *Service) Release(ctx context.Context, t Till, holdID, key string) (Hold
 		Fingerprint: fingerprint("Release", holdID),
 	}
 	var res Hold
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		var err error
 		res, err = once(ctx, tx, rec, func() (Hold, error) {
 			now := s.now()

@@ -16,6 +16,8 @@ type Service struct {
 	store Store
 	clock func() time.Time
 	rand  io.Reader
+	// onCommit receives the card changes of every committed write.
+	onCommit func([]CardChange)
 }
 
 // Option configures a Service.
@@ -27,6 +29,14 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.clock 
 
 // WithRandom makes the Service draw card numbers, codes and ids from r.
 func WithRandom(r io.Reader) Option { return func(s *Service) { s.rand = r } }
+
+// WithChangeHook makes the Service call fn with the card changes of every
+// write right after its commit, before the write returns. fn must not block
+// for long; the changes are in the store's outbox too, for the ones fn
+// cannot deliver.
+func WithChangeHook(fn func([]CardChange)) Option {
+	return func(s *Service) { s.onCommit = fn }
+}
 
 // NewService returns a Service over store.
 func NewService(store Store, opts ...Option) *Service {
@@ -93,7 +103,7 @@ func (s *Service) ApplySeed(ctx context.Context, seed Seed) error {
 			return errorf(ErrInvalid, "till %q: API keys must have at least %d characters", t.Till.ID, minAPIKeyLen)
 		}
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		if err := tx.PutProgram(ctx, seed.Program); err != nil {
 			return err
 		}

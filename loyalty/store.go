@@ -43,6 +43,7 @@ type Tx interface {
 	PutTill(ctx context.Context, t Till) error
 
 	MemberByUID(ctx context.Context, programID, uid string) (Member, error)
+	MemberByID(ctx context.Context, programID, id string) (Member, error)
 	// MemberByCard finds a member by card number; an empty programID matches
 	// every program (card numbers are unique across programs).
 	MemberByCard(ctx context.Context, programID, cardNumber string) (Member, error)
@@ -63,6 +64,9 @@ type Tx interface {
 	// Entries returns up to limit entries of the member, newest first, with
 	// IDs below beforeID (0: from the newest).
 	Entries(ctx context.Context, programID, memberID string, beforeID int64, limit int) ([]Entry, error)
+	// EntriesSince returns up to limit entries of the member written after
+	// the account's version afterVersion, oldest first.
+	EntriesSince(ctx context.Context, programID, memberID string, afterVersion int64, limit int) ([]Entry, error)
 
 	Purchase(ctx context.Context, programID, id string) (Purchase, error)
 	PurchaseByReceipt(ctx context.Context, programID, receiptID string) (Purchase, error)
@@ -101,6 +105,8 @@ type Tx interface {
 	// ActiveHolds returns the member's holds that are active and not
 	// expired at now.
 	ActiveHolds(ctx context.Context, programID, memberID string, now time.Time) ([]Hold, error)
+
+	Outbox
 }
 
 // MemberKey names one member.

@@ -180,7 +180,7 @@ func (s *Service) Earn(ctx context.Context, t Till, req EarnRequest) (EarnResult
 		Fingerprint: fingerprint("Earn", req),
 	}
 	var res EarnResult
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		var err error
 		res, err = once(ctx, tx, rec, func() (EarnResult, error) { return s.earn(ctx, tx, t, req) })
 		return err
@@ -297,7 +297,7 @@ func (s *Service) Reverse(ctx context.Context, t Till, req ReverseRequest) (Reve
 		Fingerprint: fingerprint("Reverse", req),
 	}
 	var res ReverseResult
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		var err error
 		res, err = once(ctx, tx, rec, func() (ReverseResult, error) { return s.reverse(ctx, tx, t, req) })
 		return err
@@ -417,7 +417,7 @@ func (s *Service) RedeemVoucher(ctx context.Context, t Till, code, key string) (
 		Fingerprint: fingerprint("RedeemVoucher", code),
 	}
 	var v Voucher
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		var err error
 		v, err = once(ctx, tx, rec, func() (Voucher, error) { return s.redeemVoucher(ctx, tx, t, code) })
 		return err

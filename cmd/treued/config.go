@@ -18,13 +18,20 @@ type Config struct {
 	DataDir string
 	// PostgresURL selects the PostgreSQL store; empty keeps SQLite in DataDir.
 	PostgresURL string
+	// ValkeyAddrs selects Valkey for the card cache and change feed: one
+	// address, or several (cluster seeds or, with ValkeySentinelMaster,
+	// sentinels), comma-separated. Empty keeps both in process.
+	ValkeyAddrs          string
+	ValkeySentinelMaster string
+	ValkeyUsername       string
+	ValkeyPassword       string
 	// ExpiryInterval is how often the expiry job runs.
 	ExpiryInterval time.Duration
 	// SeedFile is a program seed file applied at start; empty means the
 	// embedded demo program.
 	SeedFile string
 	// DevMode accepts "dev:<uid>" tokens and the dev till key. "auto" turns
-	// it on when no production setting (Firebase, PostgreSQL) is given and
+	// it on when no production setting (Firebase, PostgreSQL, Valkey) is given and
 	// Addr is loopback.
 	DevMode         string
 	DevStoreKey     string
@@ -75,6 +82,10 @@ func (c *Config) settings() []setting {
 		{"addr", "TREUE_ADDR", "127.0.0.1:8080", "listen address (host:port)", str(&c.Addr)},
 		{"data-dir", "TREUE_DATA_DIR", "treue-data", "directory of the embedded SQLite database", str(&c.DataDir)},
 		{"postgres-url", "TREUE_POSTGRES_URL", "", "PostgreSQL connection URL; empty: SQLite in the data dir", str(&c.PostgresURL)},
+		{"valkey-addr", "TREUE_VALKEY_ADDR", "", "Valkey/Redis host:port for the card cache and change feed; several, comma-separated, for a cluster or sentinels; empty: in process", str(&c.ValkeyAddrs)},
+		{"valkey-sentinel-master", "TREUE_VALKEY_SENTINEL_MASTER", "", "Sentinel master set name; makes TREUE_VALKEY_ADDR the sentinels", str(&c.ValkeySentinelMaster)},
+		{"valkey-username", "TREUE_VALKEY_USERNAME", "", "Valkey ACL user name", str(&c.ValkeyUsername)},
+		{"valkey-password", "TREUE_VALKEY_PASSWORD", "", "Valkey password", str(&c.ValkeyPassword)},
 		{"expiry-interval", "TREUE_EXPIRY_INTERVAL", "1h", "how often points due to expire are expired", dur(&c.ExpiryInterval)},
 		{"seed", "TREUE_SEED_FILE", "", "program seed file (JSON) applied at start; empty: the demo café", str(&c.SeedFile)},
 		{"dev", "TREUE_DEV", "auto", "development sign-in: auto, true or false", str(&c.DevMode)},
@@ -160,7 +171,7 @@ func (c Config) devModeOn() (bool, error) {
 	case "false":
 		return false, nil
 	}
-	return loopback && c.FirebaseProject == "" && c.PostgresURL == "", nil
+	return loopback && c.FirebaseProject == "" && c.PostgresURL == "" && c.ValkeyAddrs == "", nil
 }
 
 // isLoopback reports whether addr listens on loopback only.

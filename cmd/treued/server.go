@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/treue/treue/bff"
 	"github.com/treue/treue/cmd/internal/storage"
 	"github.com/treue/treue/firebaseauth"
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/realtime"
 )
 
 // server is treued's wiring: one store, one domain service, one HTTP server.
@@ -22,6 +24,8 @@ type server struct {
 	log      *slog.Logger
 	stdout   io.Writer
 	store    storage.Store
+	broker   realtime.Broker
+	hub      *realtime.Hub
 	svc      *loyalty.Service
 	http     *http.Server
 	listener net.Listener
@@ -50,8 +54,16 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		return nil, err
 	}
 	s.log.Info("store open", "store", sc.Describe())
-	svc := loyalty.NewService(s.store)
-	s.svc = svc
+	var desc string
+	if s.broker, desc, err = openBroker(ctx, cfg); err != nil {
+		return nil, err
+	}
+	s.log.Info("card cache and change feed", "broker", desc)
+	// The hub is the service's change hook and reads cards from it.
+	var hub *realtime.Hub
+	svc := loyalty.NewService(s.store, loyalty.WithChangeHook(func(c []loyalty.CardChange) { hub.Committed(c) }))
+	hub = realtime.NewHub(svc, s.broker, realtime.Config{Logger: s.log})
+	s.svc, s.hub = svc, hub
 	devKey := ""
 	if s.dev {
 		devKey = cfg.DevStoreKey
@@ -68,7 +80,7 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		s.program = seed.Program.ID
 	}
 	s.http = &http.Server{
-		Handler: bff.NewHandler(svc, bff.Config{
+		Handler: bff.NewHandler(svc, hub, bff.Config{
 			Verifier:        verifier,
 			DefaultProgram:  s.program,
 			MaxRequestBytes: cfg.MaxRequestBytes,
@@ -120,22 +132,23 @@ func (s *server) serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
-	jobs, stopJobs := context.WithCancel(ctx)
-	jobsDone := make(chan struct{})
-	go func() {
-		defer close(jobsDone)
-		s.runExpiry(jobs)
-	}()
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	var jobsDone sync.WaitGroup
+	jobsDone.Go(func() { s.runExpiry(jobs) })
+	jobsDone.Go(func() { s.hub.Run(jobs) })
 	defer func() {
 		stopJobs()
-		<-jobsDone
+		jobsDone.Wait()
 	}()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout, "streams", s.hub.Watches())
+	// Streams would hold the shutdown up for their hour: end them, and the
+	// apps reconnect to another replica.
+	s.hub.Drain()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := s.http.Shutdown(sctx); err != nil {
@@ -193,6 +206,11 @@ Treue is running at http://%[1]s with the demo café. Try it:
 func (s *server) close() {
 	if s.listener != nil {
 		s.listener.Close()
+	}
+	if s.broker != nil {
+		if err := s.broker.Close(); err != nil {
+			s.log.Error("close broker", "err", err)
+		}
 	}
 	if s.store != nil {
 		if err := s.store.Close(); err != nil {

@@ -40,6 +40,12 @@ func (t *tx) MemberByUID(ctx context.Context, programID, uid string) (loyalty.Me
 		"SELECT "+memberColumns+" FROM members WHERE program_id = $1 AND firebase_uid = $2", programID, uid)
 }
 
+// MemberByID returns the program's member with the id.
+func (t *tx) MemberByID(ctx context.Context, programID, id string) (loyalty.Member, error) {
+	return t.member(ctx, "member "+id+" of program "+programID,
+		"SELECT "+memberColumns+" FROM members WHERE program_id = $1 AND id = $2", programID, id)
+}
+
 // MemberByCard returns the member with the card number; an empty programID
 // matches every program.
 func (t *tx) MemberByCard(ctx context.Context, programID, cardNumber string) (loyalty.Member, error) {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -19,9 +20,9 @@ func (t *tx) AppendEntry(ctx context.Context, e *loyalty.Entry) error {
 		return fmt.Errorf("sqlite: encode entry detail: %w", err)
 	}
 	res, err := t.tx.ExecContext(stmtContext(ctx), `INSERT INTO entries
-		(program_id, member_id, kind, points, balance_after, created_at, purchase_id, reward_id, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ProgramID, e.MemberID, string(e.Kind), e.Points, e.BalanceAfter, micros(e.CreatedAt),
+		(program_id, member_id, kind, points, balance_after, version, created_at, purchase_id, reward_id, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ProgramID, e.MemberID, string(e.Kind), e.Points, e.BalanceAfter, e.Version, micros(e.CreatedAt),
 		e.PurchaseID, e.RewardID, string(detail))
 	if err != nil {
 		return fmt.Errorf("sqlite: append entry for member %s: %w", e.MemberID, err)
@@ -64,6 +65,9 @@ func (t *tx) useLot(ctx context.Context, e *loyalty.Entry, u loyalty.LotUse) err
 	return nil
 }
 
+// entryColumns are the columns scanEntries reads.
+const entryColumns = "id, kind, points, balance_after, version, created_at, purchase_id, reward_id, detail"
+
 // Entries returns up to limit of the member's entries with ids below
 // beforeID (0: from the newest), newest first.
 func (t *tx) Entries(ctx context.Context, programID, memberID string, beforeID int64, limit int) ([]loyalty.Entry, error) {
@@ -73,12 +77,33 @@ func (t *tx) Entries(ctx context.Context, programID, memberID string, beforeID i
 	if beforeID <= 0 {
 		beforeID = math.MaxInt64
 	}
-	rows, err := t.tx.QueryContext(stmtContext(ctx), `SELECT id, kind, points, balance_after, created_at, purchase_id, reward_id, detail
+	rows, err := t.tx.QueryContext(stmtContext(ctx), "SELECT "+entryColumns+`
 		FROM entries WHERE program_id = ? AND member_id = ? AND id < ?
 		ORDER BY id DESC LIMIT ?`, programID, memberID, beforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read entries of member %s: %w", memberID, err)
 	}
+	return scanEntries(rows, programID, memberID)
+}
+
+// EntriesSince returns up to limit of the member's entries that left the
+// account at a version above afterVersion, oldest first.
+func (t *tx) EntriesSince(ctx context.Context, programID, memberID string, afterVersion int64, limit int) ([]loyalty.Entry, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: limit must be positive, got %d", loyalty.ErrInvalid, limit)
+	}
+	rows, err := t.tx.QueryContext(stmtContext(ctx), "SELECT "+entryColumns+`
+		FROM entries WHERE program_id = ? AND member_id = ? AND version > ?
+		ORDER BY id LIMIT ?`, programID, memberID, afterVersion, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read entries of member %s: %w", memberID, err)
+	}
+	return scanEntries(rows, programID, memberID)
+}
+
+// scanEntries reads the member's entries, selected as entryColumns, from
+// rows and closes them.
+func scanEntries(rows *sql.Rows, programID, memberID string) ([]loyalty.Entry, error) {
 	defer rows.Close()
 	var es []loyalty.Entry
 	for rows.Next() {
@@ -87,7 +112,7 @@ func (t *tx) Entries(ctx context.Context, programID, memberID string, beforeID i
 			created int64
 			detail  []byte
 		)
-		if err := rows.Scan(&e.ID, &e.Kind, &e.Points, &e.BalanceAfter, &created, &e.PurchaseID, &e.RewardID, &detail); err != nil {
+		if err := rows.Scan(&e.ID, &e.Kind, &e.Points, &e.BalanceAfter, &e.Version, &created, &e.PurchaseID, &e.RewardID, &detail); err != nil {
 			return nil, fmt.Errorf("sqlite: read entries of member %s: %w", memberID, err)
 		}
 		if err := json.Unmarshal(detail, &e.Detail); err != nil {

@@ -31,6 +31,16 @@ func (t *tx) MemberByUID(ctx context.Context, programID, uid string) (loyalty.Me
 	return m, nil
 }
 
+// MemberByID returns the program's member with the id.
+func (t *tx) MemberByID(ctx context.Context, programID, id string) (loyalty.Member, error) {
+	row := t.tx.QueryRowContext(stmtContext(ctx), "SELECT "+memberColumns+" FROM members WHERE program_id = ? AND id = ?", programID, id)
+	m, err := scanMember(row)
+	if err != nil {
+		return loyalty.Member{}, lookupErr(err, "member "+id+" of program "+programID)
+	}
+	return m, nil
+}
+
 // MemberByCard returns the member with the card number; an empty programID
 // matches every program.
 func (t *tx) MemberByCard(ctx context.Context, programID, cardNumber string) (loyalty.Member, error) {

@@ -27,7 +27,7 @@ func testEarn(t *testing.T, e *env) {
 	}
 	at := e.now()
 	wantEntry := loyalty.Entry{
-		ID: res.EntryID, ProgramID: "cafe-a", MemberID: card.Member.ID, Kind: loyalty.EntryEarn, Points: 12, BalanceAfter: 12,
+		ID: res.EntryID, ProgramID: "cafe-a", MemberID: card.Member.ID, Kind: loyalty.EntryEarn, Points: 12, BalanceAfter: 12, Version: 1,
 		CreatedAt: at, PurchaseID: res.PurchaseID, Detail: loyalty.EntryDetail{AmountMinor: 1299, Currency: "EUR", ReceiptID: "R-1"},
 	}
 	s := e.state(card)

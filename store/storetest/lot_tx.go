@@ -37,7 +37,7 @@ func (e *env) txCredit(tx loyalty.Tx, m loyalty.Member, points int64, at, availa
 	a.Version++
 	a.UpdatedAt = at
 	en := loyalty.Entry{
-		ProgramID: m.ProgramID, MemberID: m.ID, Kind: loyalty.EntryAdjust, Points: points, BalanceAfter: a.Balance, CreatedAt: at,
+		ProgramID: m.ProgramID, MemberID: m.ID, Kind: loyalty.EntryAdjust, Points: points, BalanceAfter: a.Balance, Version: a.Version, CreatedAt: at,
 	}
 	if err := tx.AppendEntry(e.ctx, &en); err != nil {
 		return loyalty.Lot{}, err
@@ -67,7 +67,7 @@ func (e *env) txSpend(tx loyalty.Tx, m loyalty.Member, uses ...loyalty.LotUse) (
 	a.Version++
 	a.UpdatedAt = e.now()
 	en := loyalty.Entry{
-		ProgramID: m.ProgramID, MemberID: m.ID, Kind: loyalty.EntryRedeem, Points: -points, BalanceAfter: a.Balance,
+		ProgramID: m.ProgramID, MemberID: m.ID, Kind: loyalty.EntryRedeem, Points: -points, BalanceAfter: a.Balance, Version: a.Version,
 		CreatedAt: e.now(), Uses: uses,
 	}
 	if err := tx.AppendEntry(e.ctx, &en); err != nil {

@@ -72,7 +72,7 @@ func testSpendOldestExpiryFirst(t *testing.T, e *env) {
 	}
 	got, err := e.svc.Card(e.ctx, customer(card))
 	e.must(err)
-	want := loyalty.Standing{Balance: 40, Available: 40, Spendable: 40, NextExpiry: aug, NextExpiryPoints: 20}
+	want := loyalty.Standing{Balance: 40, Available: 40, Spendable: 40, NextExpiry: aug, NextExpiryPoints: 20, ChangesAt: aug}
 	if diff := cmp.Diff(want, got.Standing); diff != "" {
 		t.Errorf("standing (-want +got):\n%s", diff)
 	}

@@ -588,14 +588,23 @@ func (m *propMember) take(n int64, pick func(*propLot) bool) int64 {
 // standing is the member's standing at now by the documented rules.
 func (m *propMember) standing(now time.Time) loyalty.Standing {
 	s := loyalty.Standing{Balance: m.balance}
+	// changesAt makes t, unless zero, a candidate for the first moment the
+	// standing changes by itself.
+	changesAt := func(t time.Time) {
+		if !t.IsZero() && (s.ChangesAt.IsZero() || t.Before(s.ChangesAt)) {
+			s.ChangesAt = t
+		}
+	}
 	for _, l := range m.lots {
 		switch {
 		case l.due(now):
 			s.Due += l.remaining
 		case l.pending(now):
 			s.Pending += l.remaining
+			changesAt(l.available)
 		default:
 			s.Spendable += l.remaining
+			changesAt(l.expires)
 			if l.expires.IsZero() {
 				break
 			}
@@ -610,6 +619,7 @@ func (m *propMember) standing(now time.Time) loyalty.Standing {
 	for _, h := range m.holds {
 		if h.activeAt(now) {
 			s.Reserved += h.points
+			changesAt(h.expires)
 		}
 	}
 	s.Available = max(0, s.Spendable-s.Reserved)

@@ -59,7 +59,7 @@ func testRedeemReward(t *testing.T, e *env) {
 		t.Errorf("stored vouchers (-want +got):\n%s", diff)
 	}
 	wantEntry := loyalty.Entry{
-		ID: red.EntryID, ProgramID: "cafe-a", MemberID: card.Member.ID, Kind: loyalty.EntryRedeem, Points: -50, BalanceAfter: 70,
+		ID: red.EntryID, ProgramID: "cafe-a", MemberID: card.Member.ID, Kind: loyalty.EntryRedeem, Points: -50, BalanceAfter: 70, Version: 2,
 		CreatedAt: at, RewardID: "kaffee", Detail: loyalty.EntryDetail{RewardName: &wantVoucher.RewardName, VoucherCode: red.Voucher.Code},
 	}
 	if diff := cmp.Diff(wantEntry, s.Entries[0]); diff != "" {

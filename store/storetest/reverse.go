@@ -29,7 +29,7 @@ func testReverseFull(t *testing.T, e *env) {
 	}
 	s := e.state(card)
 	wantEntry := loyalty.Entry{
-		ID: res.EntryID, ProgramID: "cafe-a", MemberID: card.Member.ID, Kind: loyalty.EntryReverse, Points: -12, BalanceAfter: 0,
+		ID: res.EntryID, ProgramID: "cafe-a", MemberID: card.Member.ID, Kind: loyalty.EntryReverse, Points: -12, BalanceAfter: 0, Version: 2,
 		CreatedAt: e.now(), PurchaseID: earned.PurchaseID, Detail: loyalty.EntryDetail{AmountMinor: 1299, Currency: "EUR"},
 	}
 	if diff := cmp.Diff(wantEntry, s.Entries[0]); diff != "" {

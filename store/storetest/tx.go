@@ -65,7 +65,7 @@ func (e *env) postEntry(tx loyalty.Tx, m loyalty.Member, en loyalty.Entry) (loya
 	a.Balance += en.Points
 	a.Version++
 	a.UpdatedAt = en.CreatedAt
-	en.ProgramID, en.MemberID, en.BalanceAfter = m.ProgramID, m.ID, a.Balance
+	en.ProgramID, en.MemberID, en.BalanceAfter, en.Version = m.ProgramID, m.ID, a.Balance, a.Version
 	if err := tx.AppendEntry(e.ctx, &en); err != nil {
 		return loyalty.Entry{}, err
 	}
@@ -102,6 +102,8 @@ func testTxNotFound(t *testing.T, e *env) {
 		{"TillByKeyHash", func(tx loyalty.Tx) error { _, err := tx.TillByKeyHash(ctx, loyalty.HashAPIKey("nope")); return err }},
 		{"MemberByUID", func(tx loyalty.Tx) error { _, err := tx.MemberByUID(ctx, p.ID, "nope"); return err }},
 		{"MemberByUID/other program", func(tx loyalty.Tx) error { _, err := tx.MemberByUID(ctx, "cafe-b", m.FirebaseUID); return err }},
+		{"MemberByID", func(tx loyalty.Tx) error { _, err := tx.MemberByID(ctx, p.ID, "nope"); return err }},
+		{"MemberByID/other program", func(tx loyalty.Tx) error { _, err := tx.MemberByID(ctx, "cafe-b", m.ID); return err }},
 		{"MemberByCard", func(tx loyalty.Tx) error { _, err := tx.MemberByCard(ctx, p.ID, testCard(2)); return err }},
 		{"MemberByCard/any program", func(tx loyalty.Tx) error { _, err := tx.MemberByCard(ctx, "", testCard(2)); return err }},
 		{"MemberByCard/other program", func(tx loyalty.Tx) error { _, err := tx.MemberByCard(ctx, "cafe-b", m.CardNumber); return err }},
@@ -353,6 +355,7 @@ func testTxRoundTrip(t *testing.T, e *env) {
 				check("Till", till, gotT)
 				for _, find := range []func() (loyalty.Member, error){
 					func() (loyalty.Member, error) { return tx.MemberByUID(ctx, p.ID, m.FirebaseUID) },
+					func() (loyalty.Member, error) { return tx.MemberByID(ctx, p.ID, m.ID) },
 					func() (loyalty.Member, error) { return tx.MemberByCard(ctx, p.ID, m.CardNumber) },
 					func() (loyalty.Member, error) { return tx.MemberByCard(ctx, "", m.CardNumber) },
 				} {
@@ -392,6 +395,11 @@ func testTxRoundTrip(t *testing.T, e *env) {
 					return err
 				}
 				check("Entries", []loyalty.Entry{entry}, gotE)
+				gotE, err = tx.EntriesSince(ctx, p.ID, m.ID, 0, 10)
+				if err != nil {
+					return err
+				}
+				check("EntriesSince", []loyalty.Entry{entry}, gotE)
 				return nil
 			})
 			if err != nil {

@@ -9,6 +9,7 @@ package treuev1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -74,11 +75,78 @@ func (BarcodeFormat) EnumDescriptor() ([]byte, []int) {
 	return file_treue_v1_card_service_proto_rawDescGZIP(), []int{0}
 }
 
+// CardUpdateCause says why a CardUpdate was sent.
+type CardUpdateCause int32
+
+const (
+	// Not set; never sent by the server.
+	CardUpdateCause_CARD_UPDATE_CAUSE_UNSPECIFIED CardUpdateCause = 0
+	// The first message of a stream: the card as it is.
+	CardUpdateCause_CARD_UPDATE_CAUSE_INITIAL CardUpdateCause = 1
+	// A write changed the card; activities lists its ledger entries.
+	CardUpdateCause_CARD_UPDATE_CAUSE_CHANGE CardUpdateCause = 2
+	// Time moved the card without a write: a hold ran out, pending points became
+	// available or points fell due.
+	CardUpdateCause_CARD_UPDATE_CAUSE_TIME CardUpdateCause = 3
+	// The server lost track of changes for a moment (e.g. its cache connection
+	// broke) and read the card again; activities lists what was missed.
+	CardUpdateCause_CARD_UPDATE_CAUSE_RESYNC CardUpdateCause = 4
+)
+
+// Enum value maps for CardUpdateCause.
+var (
+	CardUpdateCause_name = map[int32]string{
+		0: "CARD_UPDATE_CAUSE_UNSPECIFIED",
+		1: "CARD_UPDATE_CAUSE_INITIAL",
+		2: "CARD_UPDATE_CAUSE_CHANGE",
+		3: "CARD_UPDATE_CAUSE_TIME",
+		4: "CARD_UPDATE_CAUSE_RESYNC",
+	}
+	CardUpdateCause_value = map[string]int32{
+		"CARD_UPDATE_CAUSE_UNSPECIFIED": 0,
+		"CARD_UPDATE_CAUSE_INITIAL":     1,
+		"CARD_UPDATE_CAUSE_CHANGE":      2,
+		"CARD_UPDATE_CAUSE_TIME":        3,
+		"CARD_UPDATE_CAUSE_RESYNC":      4,
+	}
+)
+
+func (x CardUpdateCause) Enum() *CardUpdateCause {
+	p := new(CardUpdateCause)
+	*p = x
+	return p
+}
+
+func (x CardUpdateCause) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CardUpdateCause) Descriptor() protoreflect.EnumDescriptor {
+	return file_treue_v1_card_service_proto_enumTypes[1].Descriptor()
+}
+
+func (CardUpdateCause) Type() protoreflect.EnumType {
+	return &file_treue_v1_card_service_proto_enumTypes[1]
+}
+
+func (x CardUpdateCause) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CardUpdateCause.Descriptor instead.
+func (CardUpdateCause) EnumDescriptor() ([]byte, []int) {
+	return file_treue_v1_card_service_proto_rawDescGZIP(), []int{1}
+}
+
 // GetCardRequest asks for the caller's card.
 type GetCardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The language of the texts in the response. Unspecified means the member's.
-	Locale        Locale `protobuf:"varint,1,opt,name=locale,proto3,enum=treue.v1.Locale" json:"locale,omitempty"`
+	Locale Locale `protobuf:"varint,1,opt,name=locale,proto3,enum=treue.v1.Locale" json:"locale,omitempty"`
+	// The oldest card.version the caller accepts, e.g. the version from the
+	// response of its last write; 0 accepts the cached card. A cached card older
+	// than this is read again from the database.
+	MinVersion    int64 `protobuf:"varint,2,opt,name=min_version,json=minVersion,proto3" json:"min_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -118,6 +186,13 @@ func (x *GetCardRequest) GetLocale() Locale {
 		return x.Locale
 	}
 	return Locale_LOCALE_UNSPECIFIED
+}
+
+func (x *GetCardRequest) GetMinVersion() int64 {
+	if x != nil {
+		return x.MinVersion
+	}
+	return 0
 }
 
 // GetCardResponse carries the card.
@@ -423,13 +498,294 @@ func (x *GetCardBarcodeResponse) GetHeightPx() int32 {
 	return 0
 }
 
+// WatchCardRequest opens a stream of the caller's card.
+type WatchCardRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The language of the texts in the updates. Unspecified means the member's.
+	Locale Locale `protobuf:"varint,1,opt,name=locale,proto3,enum=treue.v1.Locale" json:"locale,omitempty"`
+	// The last card.version the app has seen, to resume a stream without
+	// missing ledger entries; absent for a fresh start.
+	SinceVersion  *int64 `protobuf:"varint,2,opt,name=since_version,json=sinceVersion,proto3,oneof" json:"since_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchCardRequest) Reset() {
+	*x = WatchCardRequest{}
+	mi := &file_treue_v1_card_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchCardRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchCardRequest) ProtoMessage() {}
+
+func (x *WatchCardRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_card_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchCardRequest.ProtoReflect.Descriptor instead.
+func (*WatchCardRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_card_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *WatchCardRequest) GetLocale() Locale {
+	if x != nil {
+		return x.Locale
+	}
+	return Locale_LOCALE_UNSPECIFIED
+}
+
+func (x *WatchCardRequest) GetSinceVersion() int64 {
+	if x != nil && x.SinceVersion != nil {
+		return *x.SinceVersion
+	}
+	return 0
+}
+
+// WatchCardResponse is one message of a card stream: an update or a
+// heartbeat.
+type WatchCardResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the message carries.
+	//
+	// Types that are valid to be assigned to Event:
+	//
+	//	*WatchCardResponse_Update
+	//	*WatchCardResponse_Heartbeat
+	Event         isWatchCardResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchCardResponse) Reset() {
+	*x = WatchCardResponse{}
+	mi := &file_treue_v1_card_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchCardResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchCardResponse) ProtoMessage() {}
+
+func (x *WatchCardResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_card_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchCardResponse.ProtoReflect.Descriptor instead.
+func (*WatchCardResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_card_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *WatchCardResponse) GetEvent() isWatchCardResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *WatchCardResponse) GetUpdate() *CardUpdate {
+	if x != nil {
+		if x, ok := x.Event.(*WatchCardResponse_Update); ok {
+			return x.Update
+		}
+	}
+	return nil
+}
+
+func (x *WatchCardResponse) GetHeartbeat() *Heartbeat {
+	if x != nil {
+		if x, ok := x.Event.(*WatchCardResponse_Heartbeat); ok {
+			return x.Heartbeat
+		}
+	}
+	return nil
+}
+
+type isWatchCardResponse_Event interface {
+	isWatchCardResponse_Event()
+}
+
+type WatchCardResponse_Update struct {
+	// The card changed (or, in the first message, is as shown).
+	Update *CardUpdate `protobuf:"bytes,1,opt,name=update,proto3,oneof"`
+}
+
+type WatchCardResponse_Heartbeat struct {
+	// Nothing changed; the stream is alive.
+	Heartbeat *Heartbeat `protobuf:"bytes,2,opt,name=heartbeat,proto3,oneof"`
+}
+
+func (*WatchCardResponse_Update) isWatchCardResponse_Event() {}
+
+func (*WatchCardResponse_Heartbeat) isWatchCardResponse_Event() {}
+
+// CardUpdate is the card after a change, with the parts of the home screen the
+// change can move.
+type CardUpdate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why this update was sent.
+	Cause CardUpdateCause `protobuf:"varint,1,opt,name=cause,proto3,enum=treue.v1.CardUpdateCause" json:"cause,omitempty"`
+	// The whole card after the change: replace the one shown. Its version never
+	// goes down within a stream.
+	Card *Card `protobuf:"bytes,2,opt,name=card,proto3" json:"card,omitempty"`
+	// The tier and the progress towards the next one, as in
+	// GetHomeResponse.tier_progress.
+	TierProgress *TierProgress `protobuf:"bytes,3,opt,name=tier_progress,json=tierProgress,proto3" json:"tier_progress,omitempty"`
+	// New ledger entries since the previous update (or since since_version),
+	// oldest first; add them to the top of the activity list. Empty when the
+	// change wrote no entry (a hold at a till) and in a fresh stream's first
+	// update.
+	Activities []*Activity `protobuf:"bytes,4,rep,name=activities,proto3" json:"activities,omitempty"`
+	// More entries were written than activities carries (at most 100): reload
+	// the list with ListActivity.
+	ActivitiesTruncated bool `protobuf:"varint,5,opt,name=activities_truncated,json=activitiesTruncated,proto3" json:"activities_truncated,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *CardUpdate) Reset() {
+	*x = CardUpdate{}
+	mi := &file_treue_v1_card_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CardUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CardUpdate) ProtoMessage() {}
+
+func (x *CardUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_card_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CardUpdate.ProtoReflect.Descriptor instead.
+func (*CardUpdate) Descriptor() ([]byte, []int) {
+	return file_treue_v1_card_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CardUpdate) GetCause() CardUpdateCause {
+	if x != nil {
+		return x.Cause
+	}
+	return CardUpdateCause_CARD_UPDATE_CAUSE_UNSPECIFIED
+}
+
+func (x *CardUpdate) GetCard() *Card {
+	if x != nil {
+		return x.Card
+	}
+	return nil
+}
+
+func (x *CardUpdate) GetTierProgress() *TierProgress {
+	if x != nil {
+		return x.TierProgress
+	}
+	return nil
+}
+
+func (x *CardUpdate) GetActivities() []*Activity {
+	if x != nil {
+		return x.Activities
+	}
+	return nil
+}
+
+func (x *CardUpdate) GetActivitiesTruncated() bool {
+	if x != nil {
+		return x.ActivitiesTruncated
+	}
+	return false
+}
+
+// Heartbeat keeps an idle stream alive.
+type Heartbeat struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The server's time when it sent the heartbeat.
+	ServerTime    *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=server_time,json=serverTime,proto3" json:"server_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Heartbeat) Reset() {
+	*x = Heartbeat{}
+	mi := &file_treue_v1_card_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Heartbeat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Heartbeat) ProtoMessage() {}
+
+func (x *Heartbeat) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_card_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
+func (*Heartbeat) Descriptor() ([]byte, []int) {
+	return file_treue_v1_card_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Heartbeat) GetServerTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ServerTime
+	}
+	return nil
+}
+
 var File_treue_v1_card_service_proto protoreflect.FileDescriptor
 
 const file_treue_v1_card_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1btreue/v1/card_service.proto\x12\btreue.v1\x1a\x13treue/v1/card.proto\":\n" +
+	"\x1btreue/v1/card_service.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13treue/v1/card.proto\x1a\x13treue/v1/home.proto\"[\n" +
 	"\x0eGetCardRequest\x12(\n" +
-	"\x06locale\x18\x01 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\"5\n" +
+	"\x06locale\x18\x01 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\x12\x1f\n" +
+	"\vmin_version\x18\x02 \x01(\x03R\n" +
+	"minVersion\"5\n" +
 	"\x0fGetCardResponse\x12\"\n" +
 	"\x04card\x18\x01 \x01(\v2\x0e.treue.v1.CardR\x04card\"{\n" +
 	"\x13ListActivityRequest\x12\x1b\n" +
@@ -450,13 +806,40 @@ const file_treue_v1_card_service_proto_rawDesc = "" +
 	"\apayload\x18\x02 \x01(\tR\apayload\x12/\n" +
 	"\x06format\x18\x03 \x01(\x0e2\x17.treue.v1.BarcodeFormatR\x06format\x12\x19\n" +
 	"\bwidth_px\x18\x04 \x01(\x05R\awidthPx\x12\x1b\n" +
-	"\theight_px\x18\x05 \x01(\x05R\bheightPx*b\n" +
+	"\theight_px\x18\x05 \x01(\x05R\bheightPx\"x\n" +
+	"\x10WatchCardRequest\x12(\n" +
+	"\x06locale\x18\x01 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\x12(\n" +
+	"\rsince_version\x18\x02 \x01(\x03H\x00R\fsinceVersion\x88\x01\x01B\x10\n" +
+	"\x0e_since_version\"\x81\x01\n" +
+	"\x11WatchCardResponse\x12.\n" +
+	"\x06update\x18\x01 \x01(\v2\x14.treue.v1.CardUpdateH\x00R\x06update\x123\n" +
+	"\theartbeat\x18\x02 \x01(\v2\x13.treue.v1.HeartbeatH\x00R\theartbeatB\a\n" +
+	"\x05event\"\x85\x02\n" +
+	"\n" +
+	"CardUpdate\x12/\n" +
+	"\x05cause\x18\x01 \x01(\x0e2\x19.treue.v1.CardUpdateCauseR\x05cause\x12\"\n" +
+	"\x04card\x18\x02 \x01(\v2\x0e.treue.v1.CardR\x04card\x12;\n" +
+	"\rtier_progress\x18\x03 \x01(\v2\x16.treue.v1.TierProgressR\ftierProgress\x122\n" +
+	"\n" +
+	"activities\x18\x04 \x03(\v2\x12.treue.v1.ActivityR\n" +
+	"activities\x121\n" +
+	"\x14activities_truncated\x18\x05 \x01(\bR\x13activitiesTruncated\"H\n" +
+	"\tHeartbeat\x12;\n" +
+	"\vserver_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"serverTime*b\n" +
 	"\rBarcodeFormat\x12\x1e\n" +
 	"\x1aBARCODE_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BARCODE_FORMAT_QR\x10\x01\x12\x1a\n" +
-	"\x16BARCODE_FORMAT_CODE128\x10\x022\x80\x02\n" +
+	"\x16BARCODE_FORMAT_CODE128\x10\x02*\xab\x01\n" +
+	"\x0fCardUpdateCause\x12!\n" +
+	"\x1dCARD_UPDATE_CAUSE_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19CARD_UPDATE_CAUSE_INITIAL\x10\x01\x12\x1c\n" +
+	"\x18CARD_UPDATE_CAUSE_CHANGE\x10\x02\x12\x1a\n" +
+	"\x16CARD_UPDATE_CAUSE_TIME\x10\x03\x12\x1c\n" +
+	"\x18CARD_UPDATE_CAUSE_RESYNC\x10\x042\xca\x02\n" +
 	"\vCardService\x12C\n" +
-	"\aGetCard\x12\x18.treue.v1.GetCardRequest\x1a\x19.treue.v1.GetCardResponse\"\x03\x90\x02\x01\x12R\n" +
+	"\aGetCard\x12\x18.treue.v1.GetCardRequest\x1a\x19.treue.v1.GetCardResponse\"\x03\x90\x02\x01\x12H\n" +
+	"\tWatchCard\x12\x1a.treue.v1.WatchCardRequest\x1a\x1b.treue.v1.WatchCardResponse\"\x000\x01\x12R\n" +
 	"\fListActivity\x12\x1d.treue.v1.ListActivityRequest\x1a\x1e.treue.v1.ListActivityResponse\"\x03\x90\x02\x01\x12X\n" +
 	"\x0eGetCardBarcode\x12\x1f.treue.v1.GetCardBarcodeRequest\x1a .treue.v1.GetCardBarcodeResponse\"\x03\x90\x02\x01B\x90\x01\n" +
 	"\fcom.treue.v1B\x10CardServiceProtoP\x01Z-github.com/treue/treue/proto/treue/v1;treuev1\xa2\x02\x03TXX\xaa\x02\bTreue.V1\xca\x02\bTreue\\V1\xe2\x02\x14Treue\\V1\\GPBMetadata\xea\x02\tTreue::V1b\x06proto3"
@@ -473,38 +856,55 @@ func file_treue_v1_card_service_proto_rawDescGZIP() []byte {
 	return file_treue_v1_card_service_proto_rawDescData
 }
 
-var file_treue_v1_card_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_treue_v1_card_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_treue_v1_card_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_treue_v1_card_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_treue_v1_card_service_proto_goTypes = []any{
 	(BarcodeFormat)(0),             // 0: treue.v1.BarcodeFormat
-	(*GetCardRequest)(nil),         // 1: treue.v1.GetCardRequest
-	(*GetCardResponse)(nil),        // 2: treue.v1.GetCardResponse
-	(*ListActivityRequest)(nil),    // 3: treue.v1.ListActivityRequest
-	(*ListActivityResponse)(nil),   // 4: treue.v1.ListActivityResponse
-	(*GetCardBarcodeRequest)(nil),  // 5: treue.v1.GetCardBarcodeRequest
-	(*GetCardBarcodeResponse)(nil), // 6: treue.v1.GetCardBarcodeResponse
-	(Locale)(0),                    // 7: treue.v1.Locale
-	(*Card)(nil),                   // 8: treue.v1.Card
-	(*Activity)(nil),               // 9: treue.v1.Activity
+	(CardUpdateCause)(0),           // 1: treue.v1.CardUpdateCause
+	(*GetCardRequest)(nil),         // 2: treue.v1.GetCardRequest
+	(*GetCardResponse)(nil),        // 3: treue.v1.GetCardResponse
+	(*ListActivityRequest)(nil),    // 4: treue.v1.ListActivityRequest
+	(*ListActivityResponse)(nil),   // 5: treue.v1.ListActivityResponse
+	(*GetCardBarcodeRequest)(nil),  // 6: treue.v1.GetCardBarcodeRequest
+	(*GetCardBarcodeResponse)(nil), // 7: treue.v1.GetCardBarcodeResponse
+	(*WatchCardRequest)(nil),       // 8: treue.v1.WatchCardRequest
+	(*WatchCardResponse)(nil),      // 9: treue.v1.WatchCardResponse
+	(*CardUpdate)(nil),             // 10: treue.v1.CardUpdate
+	(*Heartbeat)(nil),              // 11: treue.v1.Heartbeat
+	(Locale)(0),                    // 12: treue.v1.Locale
+	(*Card)(nil),                   // 13: treue.v1.Card
+	(*Activity)(nil),               // 14: treue.v1.Activity
+	(*TierProgress)(nil),           // 15: treue.v1.TierProgress
+	(*timestamppb.Timestamp)(nil),  // 16: google.protobuf.Timestamp
 }
 var file_treue_v1_card_service_proto_depIdxs = []int32{
-	7, // 0: treue.v1.GetCardRequest.locale:type_name -> treue.v1.Locale
-	8, // 1: treue.v1.GetCardResponse.card:type_name -> treue.v1.Card
-	7, // 2: treue.v1.ListActivityRequest.locale:type_name -> treue.v1.Locale
-	9, // 3: treue.v1.ListActivityResponse.activities:type_name -> treue.v1.Activity
-	0, // 4: treue.v1.GetCardBarcodeRequest.format:type_name -> treue.v1.BarcodeFormat
-	0, // 5: treue.v1.GetCardBarcodeResponse.format:type_name -> treue.v1.BarcodeFormat
-	1, // 6: treue.v1.CardService.GetCard:input_type -> treue.v1.GetCardRequest
-	3, // 7: treue.v1.CardService.ListActivity:input_type -> treue.v1.ListActivityRequest
-	5, // 8: treue.v1.CardService.GetCardBarcode:input_type -> treue.v1.GetCardBarcodeRequest
-	2, // 9: treue.v1.CardService.GetCard:output_type -> treue.v1.GetCardResponse
-	4, // 10: treue.v1.CardService.ListActivity:output_type -> treue.v1.ListActivityResponse
-	6, // 11: treue.v1.CardService.GetCardBarcode:output_type -> treue.v1.GetCardBarcodeResponse
-	9, // [9:12] is the sub-list for method output_type
-	6, // [6:9] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	12, // 0: treue.v1.GetCardRequest.locale:type_name -> treue.v1.Locale
+	13, // 1: treue.v1.GetCardResponse.card:type_name -> treue.v1.Card
+	12, // 2: treue.v1.ListActivityRequest.locale:type_name -> treue.v1.Locale
+	14, // 3: treue.v1.ListActivityResponse.activities:type_name -> treue.v1.Activity
+	0,  // 4: treue.v1.GetCardBarcodeRequest.format:type_name -> treue.v1.BarcodeFormat
+	0,  // 5: treue.v1.GetCardBarcodeResponse.format:type_name -> treue.v1.BarcodeFormat
+	12, // 6: treue.v1.WatchCardRequest.locale:type_name -> treue.v1.Locale
+	10, // 7: treue.v1.WatchCardResponse.update:type_name -> treue.v1.CardUpdate
+	11, // 8: treue.v1.WatchCardResponse.heartbeat:type_name -> treue.v1.Heartbeat
+	1,  // 9: treue.v1.CardUpdate.cause:type_name -> treue.v1.CardUpdateCause
+	13, // 10: treue.v1.CardUpdate.card:type_name -> treue.v1.Card
+	15, // 11: treue.v1.CardUpdate.tier_progress:type_name -> treue.v1.TierProgress
+	14, // 12: treue.v1.CardUpdate.activities:type_name -> treue.v1.Activity
+	16, // 13: treue.v1.Heartbeat.server_time:type_name -> google.protobuf.Timestamp
+	2,  // 14: treue.v1.CardService.GetCard:input_type -> treue.v1.GetCardRequest
+	8,  // 15: treue.v1.CardService.WatchCard:input_type -> treue.v1.WatchCardRequest
+	4,  // 16: treue.v1.CardService.ListActivity:input_type -> treue.v1.ListActivityRequest
+	6,  // 17: treue.v1.CardService.GetCardBarcode:input_type -> treue.v1.GetCardBarcodeRequest
+	3,  // 18: treue.v1.CardService.GetCard:output_type -> treue.v1.GetCardResponse
+	9,  // 19: treue.v1.CardService.WatchCard:output_type -> treue.v1.WatchCardResponse
+	5,  // 20: treue.v1.CardService.ListActivity:output_type -> treue.v1.ListActivityResponse
+	7,  // 21: treue.v1.CardService.GetCardBarcode:output_type -> treue.v1.GetCardBarcodeResponse
+	18, // [18:22] is the sub-list for method output_type
+	14, // [14:18] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_treue_v1_card_service_proto_init() }
@@ -513,13 +913,19 @@ func file_treue_v1_card_service_proto_init() {
 		return
 	}
 	file_treue_v1_card_proto_init()
+	file_treue_v1_home_proto_init()
+	file_treue_v1_card_service_proto_msgTypes[6].OneofWrappers = []any{}
+	file_treue_v1_card_service_proto_msgTypes[7].OneofWrappers = []any{
+		(*WatchCardResponse_Update)(nil),
+		(*WatchCardResponse_Heartbeat)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_treue_v1_card_service_proto_rawDesc), len(file_treue_v1_card_service_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   6,
+			NumEnums:      2,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

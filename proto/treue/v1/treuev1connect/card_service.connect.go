@@ -35,6 +35,8 @@ const (
 const (
 	// CardServiceGetCardProcedure is the fully-qualified name of the CardService's GetCard RPC.
 	CardServiceGetCardProcedure = "/treue.v1.CardService/GetCard"
+	// CardServiceWatchCardProcedure is the fully-qualified name of the CardService's WatchCard RPC.
+	CardServiceWatchCardProcedure = "/treue.v1.CardService/WatchCard"
 	// CardServiceListActivityProcedure is the fully-qualified name of the CardService's ListActivity
 	// RPC.
 	CardServiceListActivityProcedure = "/treue.v1.CardService/ListActivity"
@@ -45,8 +47,28 @@ const (
 
 // CardServiceClient is a client for the treue.v1.CardService service.
 type CardServiceClient interface {
-	// GetCard returns the caller's card with its current balance.
+	// GetCard returns the caller's card with its current balance. It is served
+	// from a cache that every write updates right after its commit, so a read
+	// after the caller's own write shows it. To be sure across servers, pass the
+	// version a write returned (or the last card.version seen) as min_version.
 	GetCard(context.Context, *connect.Request[v1.GetCardRequest]) (*connect.Response[v1.GetCardResponse], error)
+	// WatchCard streams the caller's card as it changes. The first message is
+	// the card as it is now; then comes one update for every change (a purchase,
+	// a return, a redemption, a hold or payment at a till, expiry), within
+	// milliseconds of its commit, whichever server made it. Every update carries
+	// the whole card plus the parts of the home screen (AppService.GetHome) that
+	// a change can move, so the app patches that screen in place. Heartbeats
+	// every 20 seconds keep mobile networks from closing an idle stream.
+	//
+	// To resume after a dropped connection, pass the last card.version seen as
+	// since_version: the first update then brings every ledger entry written
+	// since, so nothing is missed. The server ends a stream after an hour
+	// (reconnect with since_version) and ends it with resource_exhausted when
+	// the app does not keep up with its updates.
+	//
+	// Errors: invalid_argument for a negative since_version; resource_exhausted
+	// when the caller already has 5 streams open or the server is at its limit.
+	WatchCard(context.Context, *connect.Request[v1.WatchCardRequest]) (*connect.ServerStreamForClient[v1.WatchCardResponse], error)
 	// ListActivity returns the caller's ledger entries, newest first, a page at a
 	// time.
 	//
@@ -77,6 +99,12 @@ func NewCardServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		watchCard: connect.NewClient[v1.WatchCardRequest, v1.WatchCardResponse](
+			httpClient,
+			baseURL+CardServiceWatchCardProcedure,
+			connect.WithSchema(cardServiceMethods.ByName("WatchCard")),
+			connect.WithClientOptions(opts...),
+		),
 		listActivity: connect.NewClient[v1.ListActivityRequest, v1.ListActivityResponse](
 			httpClient,
 			baseURL+CardServiceListActivityProcedure,
@@ -97,6 +125,7 @@ func NewCardServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 // cardServiceClient implements CardServiceClient.
 type cardServiceClient struct {
 	getCard        *connect.Client[v1.GetCardRequest, v1.GetCardResponse]
+	watchCard      *connect.Client[v1.WatchCardRequest, v1.WatchCardResponse]
 	listActivity   *connect.Client[v1.ListActivityRequest, v1.ListActivityResponse]
 	getCardBarcode *connect.Client[v1.GetCardBarcodeRequest, v1.GetCardBarcodeResponse]
 }
@@ -104,6 +133,11 @@ type cardServiceClient struct {
 // GetCard calls treue.v1.CardService.GetCard.
 func (c *cardServiceClient) GetCard(ctx context.Context, req *connect.Request[v1.GetCardRequest]) (*connect.Response[v1.GetCardResponse], error) {
 	return c.getCard.CallUnary(ctx, req)
+}
+
+// WatchCard calls treue.v1.CardService.WatchCard.
+func (c *cardServiceClient) WatchCard(ctx context.Context, req *connect.Request[v1.WatchCardRequest]) (*connect.ServerStreamForClient[v1.WatchCardResponse], error) {
+	return c.watchCard.CallServerStream(ctx, req)
 }
 
 // ListActivity calls treue.v1.CardService.ListActivity.
@@ -118,8 +152,28 @@ func (c *cardServiceClient) GetCardBarcode(ctx context.Context, req *connect.Req
 
 // CardServiceHandler is an implementation of the treue.v1.CardService service.
 type CardServiceHandler interface {
-	// GetCard returns the caller's card with its current balance.
+	// GetCard returns the caller's card with its current balance. It is served
+	// from a cache that every write updates right after its commit, so a read
+	// after the caller's own write shows it. To be sure across servers, pass the
+	// version a write returned (or the last card.version seen) as min_version.
 	GetCard(context.Context, *connect.Request[v1.GetCardRequest]) (*connect.Response[v1.GetCardResponse], error)
+	// WatchCard streams the caller's card as it changes. The first message is
+	// the card as it is now; then comes one update for every change (a purchase,
+	// a return, a redemption, a hold or payment at a till, expiry), within
+	// milliseconds of its commit, whichever server made it. Every update carries
+	// the whole card plus the parts of the home screen (AppService.GetHome) that
+	// a change can move, so the app patches that screen in place. Heartbeats
+	// every 20 seconds keep mobile networks from closing an idle stream.
+	//
+	// To resume after a dropped connection, pass the last card.version seen as
+	// since_version: the first update then brings every ledger entry written
+	// since, so nothing is missed. The server ends a stream after an hour
+	// (reconnect with since_version) and ends it with resource_exhausted when
+	// the app does not keep up with its updates.
+	//
+	// Errors: invalid_argument for a negative since_version; resource_exhausted
+	// when the caller already has 5 streams open or the server is at its limit.
+	WatchCard(context.Context, *connect.Request[v1.WatchCardRequest], *connect.ServerStream[v1.WatchCardResponse]) error
 	// ListActivity returns the caller's ledger entries, newest first, a page at a
 	// time.
 	//
@@ -146,6 +200,12 @@ func NewCardServiceHandler(svc CardServiceHandler, opts ...connect.HandlerOption
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	cardServiceWatchCardHandler := connect.NewServerStreamHandler(
+		CardServiceWatchCardProcedure,
+		svc.WatchCard,
+		connect.WithSchema(cardServiceMethods.ByName("WatchCard")),
+		connect.WithHandlerOptions(opts...),
+	)
 	cardServiceListActivityHandler := connect.NewUnaryHandler(
 		CardServiceListActivityProcedure,
 		svc.ListActivity,
@@ -164,6 +224,8 @@ func NewCardServiceHandler(svc CardServiceHandler, opts ...connect.HandlerOption
 		switch r.URL.Path {
 		case CardServiceGetCardProcedure:
 			cardServiceGetCardHandler.ServeHTTP(w, r)
+		case CardServiceWatchCardProcedure:
+			cardServiceWatchCardHandler.ServeHTTP(w, r)
 		case CardServiceListActivityProcedure:
 			cardServiceListActivityHandler.ServeHTTP(w, r)
 		case CardServiceGetCardBarcodeProcedure:
@@ -179,6 +241,10 @@ type UnimplementedCardServiceHandler struct{}
 
 func (UnimplementedCardServiceHandler) GetCard(context.Context, *connect.Request[v1.GetCardRequest]) (*connect.Response[v1.GetCardResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.CardService.GetCard is not implemented"))
+}
+
+func (UnimplementedCardServiceHandler) WatchCard(context.Context, *connect.Request[v1.WatchCardRequest], *connect.ServerStream[v1.WatchCardResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.CardService.WatchCard is not implemented"))
 }
 
 func (UnimplementedCardServiceHandler) ListActivity(context.Context, *connect.Request[v1.ListActivityRequest]) (*connect.Response[v1.ListActivityResponse], error) {

@@ -1,0 +1,41 @@
+-- 0002: the account version each ledger entry left, and the outbox of card
+-- changes.
+
+-- version is the account's version right after the entry, so that an app
+-- that saw one version can fetch the entries written since.
+ALTER TABLE entries ADD COLUMN version BIGINT NOT NULL DEFAULT 0 CHECK (version >= 0);
+
+-- The ledger written before versions were recorded gets them from the
+-- account: the newest entry the account's version, each older one one less.
+-- Holds moved versions too, so an old entry may get a higher version than it
+-- left, never a lower one; no app has seen a version yet, so no app misses
+-- an entry or sees one twice.
+UPDATE entries e SET version = v.version
+FROM (
+	SELECT o.program_id, o.member_id, o.id,
+		greatest(a.version - (row_number() OVER (PARTITION BY o.program_id, o.member_id ORDER BY o.id DESC) - 1), 0) AS version
+	FROM entries o JOIN accounts a ON a.program_id = o.program_id AND a.member_id = o.member_id
+) v
+WHERE e.program_id = v.program_id AND e.member_id = v.member_id AND e.id = v.id;
+
+-- EntriesSince reads a member's entries above a version.
+CREATE INDEX entries_by_version ON entries (program_id, member_id, version);
+
+-- card_changes is the outbox: every committed change of a card, written in
+-- the transaction of the change, until a dispatcher has delivered it. It is
+-- a queue, not part of the ledger, so it references nothing (on Citus it
+-- would be a local table of each node, or distributed by member_id).
+-- payload is the loyalty.CardChange, without its seq. created_at is the
+-- Service's time of the change; claimed_until is NULL until a dispatcher
+-- claims the row, and a claim that has run out counts as none. Delivered
+-- rows are deleted, so the table stays small and a scan in seq order finds
+-- the next rows to deliver.
+CREATE TABLE card_changes (
+	seq           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	program_id    TEXT COLLATE "C" NOT NULL,
+	member_id     TEXT COLLATE "C" NOT NULL,
+	version       BIGINT NOT NULL CHECK (version >= 0),
+	payload       JSONB  NOT NULL,
+	created_at    TIMESTAMPTZ NOT NULL,
+	claimed_until TIMESTAMPTZ
+);
