@@ -26,6 +26,7 @@ func openBroker(ctx context.Context, cfg Config) (realtime.Broker, string, error
 		SentinelMaster: cfg.ValkeySentinelMaster,
 		Username:       cfg.ValkeyUsername,
 		Password:       cfg.ValkeyPassword,
+		Prefix:         cfg.ValkeyPrefix,
 	})
 	if err != nil {
 		return nil, "", err

@@ -25,6 +25,7 @@ type Config struct {
 	ValkeySentinelMaster string
 	ValkeyUsername       string
 	ValkeyPassword       string
+	ValkeyPrefix         string
 	// ExpiryInterval is how often the expiry job runs.
 	ExpiryInterval time.Duration
 	// SeedFile is a program seed file applied at start; empty means the
@@ -86,6 +87,7 @@ func (c *Config) settings() []setting {
 		{"valkey-sentinel-master", "TREUE_VALKEY_SENTINEL_MASTER", "", "Sentinel master set name; makes TREUE_VALKEY_ADDR the sentinels", str(&c.ValkeySentinelMaster)},
 		{"valkey-username", "TREUE_VALKEY_USERNAME", "", "Valkey ACL user name", str(&c.ValkeyUsername)},
 		{"valkey-password", "TREUE_VALKEY_PASSWORD", "", "Valkey password", str(&c.ValkeyPassword)},
+		{"valkey-prefix", "TREUE_VALKEY_PREFIX", "treue", "prefix of Treue's keys and channels, so deployments can share a Valkey", str(&c.ValkeyPrefix)},
 		{"expiry-interval", "TREUE_EXPIRY_INTERVAL", "1h", "how often points due to expire are expired", dur(&c.ExpiryInterval)},
 		{"seed", "TREUE_SEED_FILE", "", "program seed file (JSON) applied at start; empty: the demo café", str(&c.SeedFile)},
 		{"dev", "TREUE_DEV", "auto", "development sign-in: auto, true or false", str(&c.DevMode)},

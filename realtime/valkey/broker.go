@@ -78,10 +78,10 @@ func (b *Broker) Close() error {
 	return nil
 }
 
-// cardKey returns the server key of a card. The hash tag keeps a program's
-// cards in one cluster slot.
+// cardKey returns the server key of a card. It has no hash tag, so a
+// cluster spreads one program's cards over all its nodes.
 func (b *Broker) cardKey(k loyalty.CardKey) string {
-	return b.cfg.Prefix + ":card:{" + k.ProgramID + "}:" + k.UID
+	return b.cfg.Prefix + ":card:" + k.ProgramID + ":" + k.UID
 }
 
 // channel returns the pub/sub channel of a card's changes. All changes of

@@ -460,6 +460,24 @@ func TestMigrateLegacyLedger(t *testing.T) {
 				t.Errorf("%s: lots hold %v, want %v", c.member, left, c.left)
 			}
 		}
+		// Entries get versions: m1's newest its account's, each older one
+		// one less.
+		for _, c := range []struct {
+			member   string
+			versions []int64
+		}{{"m1", []int64{1, 2, 3, 4, 5, 6}}, {"m2", []int64{1}}, {"m3", nil}} {
+			es, err := tx.EntriesSince(ctx, "p", c.member, 0, 10)
+			if err != nil {
+				return err
+			}
+			var versions []int64
+			for _, e := range es {
+				versions = append(versions, e.Version)
+			}
+			if !slices.Equal(versions, c.versions) {
+				t.Errorf("%s: entries at versions %v, want %v", c.member, versions, c.versions)
+			}
+		}
 		r, err := tx.IdempotencyRecord(ctx, "p", "till:t", "k1")
 		if err == nil && r.EntryID != 0 {
 			t.Errorf("a record from before entry ids: EntryID %d, want 0", r.EntryID)
