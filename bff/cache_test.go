@@ -9,11 +9,11 @@ import (
 
 	"connectrpc.com/connect"
 
+	treuev1 "github.com/treue/treue/proto/treue/v1"
 	"github.com/treue/treue/realtime"
 	"github.com/treue/treue/realtime/memory"
 	"github.com/treue/treue/realtime/valkey"
 	"github.com/treue/treue/realtime/valkey/valkeytest"
-	treuev1 "github.com/treue/treue/proto/treue/v1"
 )
 
 // brokers are the card caches the API is tested over: in process, and a
