@@ -109,6 +109,13 @@ func openBenchStore(b *testing.B, db string) (auditedStore, string) {
 // runEarns calls earn b.N times from clients goroutines and reports
 // earns/s and the 50th and 99th latency percentiles.
 func runEarns(b *testing.B, clients int, earn func(i int64) error) {
+	runOps(b, clients, "earns/s", earn)
+}
+
+// runOps calls op b.N times, with i from 1 to b.N, from clients goroutines
+// pulling i from a shared counter, and reports the rate of calls as unit
+// (e.g. "req/s") and the 50th and 99th latency percentiles in µs.
+func runOps(b *testing.B, clients int, unit string, op func(i int64) error) {
 	var (
 		next  atomic.Int64
 		wg    sync.WaitGroup
@@ -128,7 +135,7 @@ func runEarns(b *testing.B, clients int, earn func(i int64) error) {
 					break
 				}
 				t0 := time.Now()
-				if err := earn(i); err != nil {
+				if err := op(i); err != nil {
 					b.Error(err)
 					break
 				}
@@ -146,7 +153,7 @@ func runEarns(b *testing.B, clients int, earn func(i int64) error) {
 		return
 	}
 	slices.Sort(lats)
-	b.ReportMetric(float64(len(lats))/elapsed.Seconds(), "earns/s")
+	b.ReportMetric(float64(len(lats))/elapsed.Seconds(), unit)
 	b.ReportMetric(float64(lats[len(lats)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lats[len(lats)*99/100].Microseconds()), "p99-µs")
 }

@@ -20,10 +20,10 @@ import (
 // real Valkey/Redis server (TREUE_TEST_VALKEY_ADDR).
 var brokers = []struct {
 	name string
-	open func(t *testing.T) realtime.Broker
+	open func(t testing.TB) realtime.Broker
 }{
-	{"memory", func(*testing.T) realtime.Broker { return memory.New() }},
-	{"valkey", func(t *testing.T) realtime.Broker {
+	{"memory", func(testing.TB) realtime.Broker { return memory.New() }},
+	{"valkey", func(t testing.TB) realtime.Broker {
 		addr := valkeytest.Addr(t)
 		return valkeytest.NewBroker(t, valkey.Config{Addrs: []string{addr}, Prefix: valkeytest.Prefix(t, addr)})
 	}},

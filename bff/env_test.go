@@ -92,8 +92,19 @@ func newEnvWith(t testing.TB, st auditedStore, broker realtime.Broker, tweak ...
 	ctx := context.Background()
 	t.Cleanup(func() { st.Close() })
 	clk := storetest.NewClock(time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC))
+	cfg := bff.Config{
+		Verifier:       bff.DevTokens{},
+		DefaultProgram: programA,
+		Now:            clk.Now,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	for _, f := range tweak {
+		f(&cfg)
+	}
 	var hub *realtime.Hub
-	svc := loyalty.NewService(st, loyalty.WithClock(clk.Now), loyalty.WithChangeHook(func(c []loyalty.CardChange) { hub.Committed(c) }))
+	// The service runs on the handler's clock: simulated unless a tweak
+	// sets the real one.
+	svc := loyalty.NewService(st, loyalty.WithClock(cfg.Now), loyalty.WithChangeHook(func(c []loyalty.CardChange) { hub.Committed(c) }))
 	hub = realtime.NewHub(svc, broker, realtime.Config{})
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -110,15 +121,6 @@ func newEnvWith(t testing.TB, st auditedStore, broker realtime.Broker, tweak ...
 		if err := svc.ApplySeed(ctx, s); err != nil {
 			t.Fatal(err)
 		}
-	}
-	cfg := bff.Config{
-		Verifier:       bff.DevTokens{},
-		DefaultProgram: programA,
-		Now:            clk.Now,
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	for _, f := range tweak {
-		f(&cfg)
 	}
 	h := bff.NewHandler(svc, hub, cfg)
 	// HTTP/2 without TLS (h2c), as treued serves it behind a load balancer.
