@@ -20,6 +20,8 @@ lint:
 
 bench:
 	go test ./bff -run '^$$' -bench Earn -benchtime 3s -count 3
+	go test ./bff -run '^$$' -bench GetCard -benchtime 3s -count 3
+	go test ./bff -run '^$$' -bench 'WatchFanOut|IdleStreamMemory' -benchtime 10000x
 
 fuzz:
 	go test ./bff -run '^$$' -fuzz '^FuzzEarn$$' -fuzztime 60s

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
@@ -23,6 +24,7 @@ import (
 	"github.com/treue/treue/loyalty"
 	treuev1 "github.com/treue/treue/proto/treue/v1"
 	"github.com/treue/treue/proto/treue/v1/treuev1connect"
+	"github.com/treue/treue/realtime/memory"
 )
 
 // Settings of BenchmarkWatchFanOut.
@@ -253,4 +255,55 @@ func TestFanOutClientProcess(t *testing.T) {
 		Deliveries: len(latencies), Seconds: last.Sub(first).Seconds(), P50Ms: pct(0.50), P99Ms: pct(0.99),
 	})
 	fmt.Println(string(out))
+}
+
+// BenchmarkIdleStreamMemory compares the server memory of 10,000 idle
+// WatchCard streams with that of 10,000 streams of a bare connect-go
+// handler that sends one card and waits: the difference is what Treue adds
+// per stream.
+//
+//	go test ./bff -run '^$' -bench IdleStreamMemory -benchtime 1x
+func BenchmarkIdleStreamMemory(b *testing.B) {
+	b.Run("bare", func(b *testing.B) {
+		mux := http.NewServeMux()
+		mux.Handle(treuev1connect.NewCardServiceHandler(idleCardHandler{}))
+		srv := httptest.NewUnstartedServer(mux)
+		srv.Config.Protocols = new(http.Protocols)
+		srv.Config.Protocols.SetUnencryptedHTTP2(true)
+		srv.Start()
+		b.Cleanup(srv.Close)
+		before := serverMemory()
+		clients := startFanOutClients(b, srv.URL, fanOutStreams)
+		b.ReportMetric(float64((serverMemory()-before)/fanOutStreams), "B/stream")
+		clients.finish(b, 0)
+	})
+	b.Run("treue", func(b *testing.B) {
+		e := newEnvWith(b, openSQLite(b), memory.New())
+		ctx := context.Background()
+		for i := range fanOutStreams {
+			if _, _, err := e.svc.Enroll(ctx, loyalty.Customer{ProgramID: programA, UID: fmt.Sprint("fan-", i)}, loyalty.LocaleDE); err != nil {
+				b.Fatal(err)
+			}
+		}
+		before := serverMemory()
+		clients := startFanOutClients(b, e.server.URL, fanOutStreams)
+		b.ReportMetric(float64((serverMemory()-before)/fanOutStreams), "B/stream")
+		clients.finish(b, 0)
+	})
+}
+
+// idleCardHandler sends one constant card on WatchCard and waits.
+type idleCardHandler struct {
+	treuev1connect.UnimplementedCardServiceHandler
+}
+
+func (idleCardHandler) WatchCard(ctx context.Context, _ *connect.Request[treuev1.WatchCardRequest], s *connect.ServerStream[treuev1.WatchCardResponse]) error {
+	err := s.Send(&treuev1.WatchCardResponse{Event: &treuev1.WatchCardResponse_Update{Update: &treuev1.CardUpdate{
+		Card: &treuev1.Card{CardNumber: "9276000000000000", Balance: 120, PointName: "Sterne", Version: 7},
+	}}})
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return nil
 }

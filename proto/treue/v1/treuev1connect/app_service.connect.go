@@ -42,8 +42,10 @@ type AppServiceClient interface {
 	// GetHome returns everything the home screen shows. The parts are read at
 	// the same time, each within its own deadline (the card 300 ms, the others
 	// 200 ms); a part that fails or is late comes back empty, with an entry in
-	// errors, so the screen never blanks. Only when the card itself cannot be
-	// read does the call fail.
+	// errors, so the screen never blanks.
+	//
+	// Errors: failed_precondition when the caller is not enrolled;
+	// invalid_argument for an if_none_match longer than 64 characters.
 	//
 	// Pass the version of the home you show as if_none_match: when nothing
 	// changed, the response has not_modified set and no parts.
@@ -86,8 +88,10 @@ type AppServiceHandler interface {
 	// GetHome returns everything the home screen shows. The parts are read at
 	// the same time, each within its own deadline (the card 300 ms, the others
 	// 200 ms); a part that fails or is late comes back empty, with an entry in
-	// errors, so the screen never blanks. Only when the card itself cannot be
-	// read does the call fail.
+	// errors, so the screen never blanks.
+	//
+	// Errors: failed_precondition when the caller is not enrolled;
+	// invalid_argument for an if_none_match longer than 64 characters.
 	//
 	// Pass the version of the home you show as if_none_match: when nothing
 	// changed, the response has not_modified set and no parts.
