@@ -217,3 +217,23 @@ func (s *Service) DeleteCardChanges(ctx context.Context, seqs []int64) error {
 
 // Now returns the Service's time.
 func (s *Service) Now() time.Time { return s.now() }
+
+// MemberCardState returns member k's card as it is now, read from the
+// store: what a wallet pass shows. It returns ErrNotFound when there is no
+// such member.
+func (s *Service) MemberCardState(ctx context.Context, k MemberKey) (CardState, error) {
+	var st CardState
+	err := s.store.View(ctx, func(tx Tx) error {
+		m, err := tx.MemberByID(ctx, k.ProgramID, k.MemberID)
+		if err != nil {
+			return err
+		}
+		card, err := s.cardOf(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+		st = card.State(s.now())
+		return nil
+	})
+	return st, err
+}

@@ -31,6 +31,8 @@ type Program struct {
 	// return within them takes back points nobody could spend yet. 0 makes
 	// points available at once.
 	PendingDays int `json:"pending_days,omitempty"`
+	// Pass is how the program's wallet passes look.
+	Pass PassDesign `json:"pass,omitzero"`
 }
 
 // maxPendingDays bounds Program.PendingDays.
@@ -81,7 +83,7 @@ func (p Program) Validate() error {
 	if _, err := location(p.TimeZone); err != nil {
 		return err
 	}
-	return nil
+	return p.Pass.Validate()
 }
 
 // lotTimes returns when points earned at now become available and when they

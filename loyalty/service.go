@@ -154,3 +154,14 @@ func (s *Service) AuthenticateTill(ctx context.Context, key string) (Till, error
 // constantTimeEqual reports whether a and b are equal, in time that depends
 // only on their lengths.
 func constantTimeEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+// Program returns the program with the given id, or an ErrNotFound error.
+func (s *Service) Program(ctx context.Context, id string) (Program, error) {
+	var p Program
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		p, err = tx.Program(ctx, id)
+		return err
+	})
+	return p, err
+}

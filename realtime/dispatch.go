@@ -20,10 +20,19 @@ func (h *Hub) Committed(changes []loyalty.CardChange) {
 	for i := range changes {
 		if err := h.deliver(&changes[i]); err != nil {
 			h.brokerFailed("deliver", err)
+			h.delivered(changes[:i])
 			return
 		}
 		h.stats.Delivered.Add(1)
 		h.markDelivered(changes[i].Seq)
+	}
+	h.delivered(changes)
+}
+
+// delivered passes delivered changes on to Config.Delivered.
+func (h *Hub) delivered(changes []loyalty.CardChange) {
+	if h.cfg.Delivered != nil && len(changes) > 0 {
+		h.cfg.Delivered(changes)
 	}
 }
 
@@ -138,11 +147,13 @@ func (h *Hub) Sweep(ctx context.Context) error {
 			if err := h.deliver(&changes[i]); err != nil {
 				// The claim runs out and a later sweep tries again.
 				h.brokerFailed("sweep", err)
+				h.delivered(changes[:i])
 				return nil
 			}
 			h.stats.Swept.Add(1)
 			h.markDelivered(changes[i].Seq)
 		}
+		h.delivered(changes)
 		if len(changes) < h.cfg.SweepBatch {
 			break
 		}

@@ -47,7 +47,13 @@ type Config struct {
 	// interval when many watches are open.
 	PollInterval time.Duration
 	MaxPollRate  int
-	Logger       *slog.Logger
+	// Delivered, when set, is called with the changes the hub has
+	// delivered, on one replica: the writer's, or the sweep's for changes
+	// the writer left. A change comes again only when a sweep finds it
+	// before its deletion from the outbox. It runs on the writer's
+	// goroutine and must not block (wallet pushes queue there).
+	Delivered func([]loyalty.CardChange)
+	Logger    *slog.Logger
 }
 
 func (c *Config) setDefaults() {

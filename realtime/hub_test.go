@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -259,5 +260,37 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 5 s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDeliveredOncePerChange: Config.Delivered sees every change, whether
+// its writer delivered it or the sweep did after a crash.
+func TestDeliveredOncePerChange(t *testing.T) {
+	var seen []int64
+	var f *fixture
+	f = newFixture(t, memory.New(), realtime.Config{SweepAge: time.Second, Delivered: func(c []loyalty.CardChange) {
+		for _, ch := range c {
+			seen = append(seen, ch.State.Version)
+		}
+	}})
+	ctx := context.Background()
+	_, card := f.enrol(t, "dora")
+	f.earn(t, card, 100)
+	f.earn(t, card, 100)
+	f.hook = func([]loyalty.CardChange) {} // the replica dies before delivery
+	f.earn(t, card, 100)
+	f.hook = nil
+	if len(seen) != 2 {
+		t.Fatalf("delivered versions %v; want the two the writer delivered", seen)
+	}
+	f.clock.Advance(2 * time.Second)
+	if err := f.hub.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.hub.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := slices.Index(seen, 3); n < 2 || slices.Index(seen[n+1:], 3) >= 0 {
+		t.Fatalf("delivered versions %v; want the swept version 3 once, after the others", seen)
 	}
 }

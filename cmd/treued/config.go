@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -38,8 +39,27 @@ type Config struct {
 	DevStoreKey     string
 	FirebaseProject string
 	DefaultProgram  string
-	LogLevel        slog.Level
-	LogFormat       string
+	// PublicURL is where devices and browsers reach this server; Apple
+	// Wallet passes name PublicURL + "/passkit" as their web service.
+	// Empty means http://Addr.
+	PublicURL string
+	// ApplePassCert is the pass type ID certificate: a PEM file, with its
+	// key in ApplePassKey, or a .p12 unlocked by ApplePassKeyPassword.
+	// Empty means development certificates in dev mode and no Apple passes
+	// otherwise. AppleWWDRCert is Apple's WWDR intermediate certificate.
+	ApplePassCert        string
+	ApplePassKey         string
+	ApplePassKeyPassword string
+	AppleWWDRCert        string
+	// APNsKeyFile, APNsKeyID and APNsTeamID are an APNs auth key (.p8);
+	// without one, pushes authenticate with the pass certificate.
+	// APNsHost is production, development or a URL.
+	APNsKeyFile string
+	APNsKeyID   string
+	APNsTeamID  string
+	APNsHost    string
+	LogLevel    slog.Level
+	LogFormat   string
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -94,6 +114,15 @@ func (c *Config) settings() []setting {
 		{"dev-store-key", "TREUE_DEV_STORE_KEY", "demo-store-key", "API key of the seed's tills in dev mode", str(&c.DevStoreKey)},
 		{"firebase-project", "TREUE_FIREBASE_PROJECT_ID", "", "Firebase project whose ID tokens customers sign in with", str(&c.FirebaseProject)},
 		{"default-program", "TREUE_DEFAULT_PROGRAM", "", "program of customer calls without a Treue-Program header; empty: the seed's", str(&c.DefaultProgram)},
+		{"public-url", "TREUE_PUBLIC_URL", "", "URL devices and browsers reach this server at (https in production); empty: http://<addr>", str(&c.PublicURL)},
+		{"apple-pass-cert", "TREUE_APPLE_PASS_CERT", "", "Apple pass type ID certificate: PEM (with -apple-pass-key) or .p12; empty: dev certificates in dev mode, no Apple passes otherwise", str(&c.ApplePassCert)},
+		{"apple-pass-key", "TREUE_APPLE_PASS_KEY", "", "PEM private key of the pass type ID certificate", str(&c.ApplePassKey)},
+		{"apple-pass-key-password", "TREUE_APPLE_PASS_KEY_PASSWORD", "", "password of the .p12 pass certificate", str(&c.ApplePassKeyPassword)},
+		{"apple-wwdr-cert", "TREUE_APPLE_WWDR_CERT", "", "Apple WWDR intermediate certificate (PEM or DER) the pass certificate was issued by", str(&c.AppleWWDRCert)},
+		{"apns-key", "TREUE_APNS_KEY_FILE", "", "APNs auth key (.p8); empty: APNs with the pass certificate", str(&c.APNsKeyFile)},
+		{"apns-key-id", "TREUE_APNS_KEY_ID", "", "key id of the APNs auth key", str(&c.APNsKeyID)},
+		{"apns-team-id", "TREUE_APNS_TEAM_ID", "", "Apple team id of the APNs auth key", str(&c.APNsTeamID)},
+		{"apns-host", "TREUE_APNS_HOST", "production", "APNs: production, development or a URL", str(&c.APNsHost)},
 		{"log-level", "TREUE_LOG_LEVEL", "info", "debug, info, warn or error", func(v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"log-format", "TREUE_LOG_FORMAT", "text", "text or json", str(&c.LogFormat)},
 		{"read-header-timeout", "TREUE_READ_HEADER_TIMEOUT", "5s", "time to read a request's headers", dur(&c.ReadHeaderTimeout)},
@@ -144,6 +173,18 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	case "auto", "true", "false":
 	default:
 		return Config{}, fmt.Errorf("TREUE_DEV=%q: want auto, true or false", c.DevMode)
+	}
+	if c.ApplePassCert != "" && c.AppleWWDRCert == "" {
+		return Config{}, errors.New("TREUE_APPLE_PASS_CERT needs TREUE_APPLE_WWDR_CERT, Apple's intermediate certificate that every pass signature carries")
+	}
+	if c.APNsKeyFile != "" && (c.APNsKeyID == "" || c.APNsTeamID == "") {
+		return Config{}, errors.New("TREUE_APNS_KEY_FILE needs TREUE_APNS_KEY_ID and TREUE_APNS_TEAM_ID")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return Config{}, fmt.Errorf("TREUE_PUBLIC_URL=%q: want an absolute http(s) URL without a query", c.PublicURL)
+		}
 	}
 	switch c.LogFormat {
 	case "text", "json":
