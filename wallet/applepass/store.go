@@ -31,6 +31,7 @@ type Registration struct {
 	Serial     string
 	// PushToken is the device's APNs token for pass updates.
 	PushToken string
+	// CreatedAt is when the device last registered the pass.
 	CreatedAt time.Time
 }
 

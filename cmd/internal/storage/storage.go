@@ -11,11 +11,14 @@ import (
 	"github.com/treue/treue/loyalty"
 	"github.com/treue/treue/store/postgres"
 	"github.com/treue/treue/store/sqlite"
+	"github.com/treue/treue/wallet/applepass"
 )
 
-// Store is a loyalty.Store whose whole ledger can be audited.
+// Store is a loyalty.Store whose whole ledger can be audited, and that
+// keeps Apple Wallet passes and their devices' registrations.
 type Store interface {
 	loyalty.Store
+	applepass.Store
 	// CheckInvariants returns an error listing every violation of the
 	// ledger's invariants, or nil.
 	CheckInvariants(ctx context.Context) error
