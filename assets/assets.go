@@ -1,11 +1,21 @@
-// Package assets holds the files Treue embeds: the demo program and, later,
-// pass images and the web app.
+// Package assets holds the files Treue embeds: the demo program, the demo
+// café's Apple Wallet pass images and, later, the web app.
 package assets
 
-import _ "embed"
+import "embed"
+
+//go:generate go run ./applepass/generate.go -out applepass
 
 // DemoProgram is the demo café's program, rewards and till, as a seed file
 // (see cmd/treued's -seed flag for the format).
 //
 //go:embed demo/program.json
 var DemoProgram []byte
+
+// ApplePassImages holds the demo café's store card images (icon, logo and
+// strip at @1x, @2x and @3x, about 400 KB) under "applepass/"; pass
+// fs.Sub(ApplePassImages, "applepass") to applepass.Images. go generate
+// redraws them with applepass/generate.go.
+//
+//go:embed applepass/*.png
+var ApplePassImages embed.FS

@@ -188,6 +188,7 @@ type customer struct {
 	card    treuev1connect.CardServiceClient
 	reward  treuev1connect.RewardServiceClient
 	app     treuev1connect.AppServiceClient
+	wallet  treuev1connect.WalletServiceClient
 }
 
 func (e *env) customer(uid string, p protocol, extra ...connect.ClientOption) customer {
@@ -203,6 +204,7 @@ func (e *env) customerWith(hc *http.Client, opts ...connect.ClientOption) custom
 		card:    treuev1connect.NewCardServiceClient(hc, u, opts...),
 		reward:  treuev1connect.NewRewardServiceClient(hc, u, opts...),
 		app:     treuev1connect.NewAppServiceClient(hc, u, opts...),
+		wallet:  treuev1connect.NewWalletServiceClient(hc, u, opts...),
 	}
 }
 

@@ -32,6 +32,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ApplePasses issues Apple Wallet passes; nil answers
+	// WalletService.GetApplePass with unavailable.
+	ApplePasses ApplePasses
 }
 
 // Default message limits.
@@ -51,6 +54,7 @@ var serviceNames = []string{
 	treuev1connect.RewardServiceName,
 	treuev1connect.PosServiceName,
 	treuev1connect.AppServiceName,
+	treuev1connect.WalletServiceName,
 }
 
 // NewHandler returns the HTTP handler of Treue's API: its services, gRPC
@@ -100,6 +104,7 @@ func NewHandler(svc *loyalty.Service, cards *realtime.Hub, cfg Config) http.Hand
 	}}, opts...))
 	mux.Handle(treuev1connect.NewRewardServiceHandler(rewardHandler{svc: svc, now: cfg.Now}, opts...))
 	mux.Handle(treuev1connect.NewPosServiceHandler(posHandler{svc: svc}, opts...))
+	mux.Handle(treuev1connect.NewWalletServiceHandler(walletHandler{apple: cfg.ApplePasses}, opts...))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(serviceNames...)))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))

@@ -267,8 +267,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // its writer delivered it or the sweep did after a crash.
 func TestDeliveredOncePerChange(t *testing.T) {
 	var seen []int64
-	var f *fixture
-	f = newFixture(t, memory.New(), realtime.Config{SweepAge: time.Second, Delivered: func(c []loyalty.CardChange) {
+	f := newFixture(t, memory.New(), realtime.Config{SweepAge: time.Second, Delivered: func(c []loyalty.CardChange) {
 		for _, ch := range c {
 			seen = append(seen, ch.State.Version)
 		}

@@ -1,12 +1,17 @@
 // Command treuectl is Treue's operator tool: it migrates the store, runs
-// the expiry job once and audits the ledger.
+// the expiry job once, audits the ledger and makes development
+// certificates for Apple Wallet passes.
 //
-//	treuectl migrate          bring the store's schema up to date
-//	treuectl expire --now     expire every point that is due, once
-//	treuectl verify           check every invariant of the ledger
+//	treuectl migrate              bring the store's schema up to date
+//	treuectl expire --now         expire every point that is due, once
+//	treuectl verify               check every invariant of the ledger
+//	treuectl dev-certs [-dir DIR] create (or show) the development pass certificates
 //
 // It finds the store as treued does: -postgres-url or TREUE_POSTGRES_URL,
 // else the SQLite file in -data-dir or TREUE_DATA_DIR (default treue-data).
+// dev-certs keeps its files where treued looks for them, in
+// <data-dir>/dev-certs unless -dir says otherwise. No real iPhone accepts
+// passes signed with them.
 package main
 
 import (
@@ -17,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 	// Programs name their time zone; the tool must not depend on the
@@ -25,6 +31,7 @@ import (
 
 	"github.com/treue/treue/cmd/internal/storage"
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/wallet/applepass"
 )
 
 func main() {
@@ -41,7 +48,11 @@ const usage = `usage: treuectl [-postgres-url URL] [-data-dir DIR] COMMAND
 commands:
   migrate         bring the store's schema up to date
   expire --now    expire every point that is due, once
-  verify          check every invariant of the ledger; fails when one is broken`
+  verify          check every invariant of the ledger; fails when one is broken
+  dev-certs [-dir DIR]
+                  create the development pass certificates in DIR (default
+                  <data-dir>/dev-certs) unless they exist, and show them;
+                  no real iPhone accepts passes signed with them`
 
 // run runs one command. It returns an error for bad usage, a failed
 // command or, for verify, a broken invariant.
@@ -79,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return errors.New(usage)
 		}
 		return verify(ctx, cfg, stdout)
+	case "dev-certs":
+		return devCerts(rest, filepath.Join(cfg.DataDir, "dev-certs"), stdout)
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }
@@ -111,6 +124,38 @@ func verify(ctx context.Context, cfg storage.Config, stdout io.Writer) error {
 		return errors.New("verify failed")
 	}
 	fmt.Fprintf(stdout, "%s: every invariant holds\n", cfg.Describe())
+	return nil
+}
+
+// devCerts loads or creates the development identity in the directory
+// args name (-dir, default defaultDir) and prints where it is. It returns
+// an error for bad arguments or when the identity cannot be made.
+func devCerts(args []string, defaultDir string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("dev-certs", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dir := fs.String("dir", defaultDir, "directory of the development certificates")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return fmt.Errorf("dev-certs takes only -dir DIR\n%s", usage)
+	}
+	id, _, created, err := applepass.LoadOrCreateDevIdentity(*dir, time.Now())
+	if err != nil {
+		return err
+	}
+	state := "existing, still valid"
+	if created {
+		state = "created"
+	}
+	fmt.Fprintf(stdout, "development pass certificates in %s (%s):\n", *dir, state)
+	for _, f := range []struct{ what, name string }{
+		{"root CA", applepass.DevRootFile},
+		{"WWDR stand-in", applepass.DevWWDRFile},
+		{"pass certificate", applepass.DevPassCertFile},
+		{"pass key", applepass.DevPassKeyFile},
+	} {
+		fmt.Fprintf(stdout, "  %-17s %s\n", f.what+":", filepath.Join(*dir, f.name))
+	}
+	fmt.Fprintf(stdout, "  %-17s %s (team %s), valid until %s\n", "pass type ID:", id.PassTypeID(), id.TeamID(), id.Certificate.NotAfter.UTC().Format(time.DateOnly))
+	fmt.Fprintln(stdout, "These are DEVELOPMENT certificates: no real iPhone accepts passes signed with them. Use Apple's Pass Type ID certificate in production.")
 	return nil
 }
 

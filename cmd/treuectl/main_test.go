@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/treue/treue/loyalty"
 	"github.com/treue/treue/store/sqlite"
 	"github.com/treue/treue/store/storetest"
+	"github.com/treue/treue/wallet/applepass"
 )
 
 // TestCommands runs migrate, expire and verify against a real SQLite
@@ -90,6 +93,72 @@ func TestCommands(t *testing.T) {
 
 	for _, bad := range [][]string{nil, {"frobnicate"}, {"verify", "extra"}, {"-nope"}} {
 		if _, err := ctl(bad...); err == nil {
+			t.Errorf("treuectl %q succeeded", bad)
+		}
+	}
+}
+
+// TestDevCerts runs dev-certs twice in the data directory and once with
+// -dir: it creates the development identity, then shows the same one, and
+// always says that no real iPhone accepts it.
+func TestDevCerts(t *testing.T) {
+	t.Parallel()
+	dataDir := t.TempDir()
+	getenv := func(k string) string {
+		if k == "TREUE_DATA_DIR" {
+			return dataDir
+		}
+		return ""
+	}
+	ctl := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(context.Background(), args, getenv, &out); err != nil {
+			t.Fatalf("treuectl %q: %v\n%s", args, err, out.String())
+		}
+		return out.String()
+	}
+	dir := filepath.Join(dataDir, "dev-certs")
+	first := ctl("dev-certs")
+	for _, want := range []string{
+		"(created)",
+		filepath.Join(dir, applepass.DevRootFile),
+		filepath.Join(dir, applepass.DevWWDRFile),
+		filepath.Join(dir, applepass.DevPassCertFile),
+		filepath.Join(dir, applepass.DevPassKeyFile),
+		applepass.DevPassTypeID,
+		"no real iPhone accepts",
+	} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first dev-certs output lacks %q:\n%s", want, first)
+		}
+	}
+	cert, err := os.ReadFile(filepath.Join(dir, applepass.DevPassCertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(first, "PRIVATE KEY") || strings.Contains(first, "BEGIN") {
+		t.Errorf("dev-certs prints key or certificate material:\n%s", first)
+	}
+
+	second := ctl("dev-certs")
+	if !strings.Contains(second, "(existing, still valid)") || !strings.Contains(second, "no real iPhone accepts") {
+		t.Errorf("second dev-certs output:\n%s", second)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, applepass.DevPassCertFile)); !bytes.Equal(again, cert) {
+		t.Error("second dev-certs replaced the certificate")
+	}
+
+	other := filepath.Join(t.TempDir(), "elsewhere")
+	if out := ctl("dev-certs", "-dir", other); !strings.Contains(out, filepath.Join(other, applepass.DevPassKeyFile)) {
+		t.Errorf("dev-certs -dir output:\n%s", out)
+	}
+	if _, err := applepass.LoadIdentity(filepath.Join(other, applepass.DevPassCertFile), filepath.Join(other, applepass.DevPassKeyFile), "", filepath.Join(other, applepass.DevWWDRFile)); err != nil {
+		t.Errorf("the files dev-certs wrote do not load: %v", err)
+	}
+
+	for _, bad := range [][]string{{"dev-certs", "extra"}, {"dev-certs", "-nope"}} {
+		if err := run(context.Background(), bad, getenv, io.Discard); err == nil {
 			t.Errorf("treuectl %q succeeded", bad)
 		}
 	}

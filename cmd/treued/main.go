@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
 	// Programs name their time zone; the server must not depend on the
 	// host's zoneinfo files.
 	_ "time/tzdata"

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,7 @@ type server struct {
 	listener net.Listener
 	dev      bool
 	program  string
+	apple    *applePasses
 }
 
 // newServer opens the store, applies the seed and binds the listen address.
@@ -59,11 +61,29 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		return nil, err
 	}
 	s.log.Info("card cache and change feed", "broker", desc)
-	// The hub is the service's change hook and reads cards from it.
+	if s.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, err
+	}
+	publicURL := strings.TrimSuffix(cfg.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = "http://" + s.listener.Addr().String()
+	}
+	// The hub is the service's change hook and reads cards from it; it
+	// hands what it delivered to the wallet pushers.
 	var hub *realtime.Hub
 	svc := loyalty.NewService(s.store, loyalty.WithChangeHook(func(c []loyalty.CardChange) { hub.Committed(c) }))
-	hub = realtime.NewHub(svc, s.broker, realtime.Config{Logger: s.log})
-	s.svc, s.hub = svc, hub
+	s.svc = svc
+	if s.apple, err = s.openApplePasses(publicURL); err != nil {
+		return nil, err
+	}
+	hubCfg := realtime.Config{Logger: s.log}
+	var apple bff.ApplePasses
+	if s.apple != nil {
+		hubCfg.Delivered = s.apple.pusher.CardsChanged
+		apple = s.apple.svc
+	}
+	hub = realtime.NewHub(svc, s.broker, hubCfg)
+	s.hub = hub
 	devKey := ""
 	if s.dev {
 		devKey = cfg.DevStoreKey
@@ -79,13 +99,19 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 	if s.program == "" {
 		s.program = seed.Program.ID
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/", bff.NewHandler(svc, hub, bff.Config{
+		Verifier:        verifier,
+		DefaultProgram:  s.program,
+		MaxRequestBytes: cfg.MaxRequestBytes,
+		Logger:          s.log,
+		ApplePasses:     apple,
+	}))
+	if s.apple != nil {
+		mux.Handle(s.apple.svc.WebServicePath()+"/", s.apple.svc.WebService())
+	}
 	s.http = &http.Server{
-		Handler: bff.NewHandler(svc, hub, bff.Config{
-			Verifier:        verifier,
-			DefaultProgram:  s.program,
-			MaxRequestBytes: cfg.MaxRequestBytes,
-			Logger:          s.log,
-		}),
+		Handler:           mux,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -97,9 +123,6 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 	// HTTP/1.1 for Connect and curl; HTTP/2 without TLS (h2c) for gRPC.
 	s.http.Protocols.SetHTTP1(true)
 	s.http.Protocols.SetUnencryptedHTTP2(true)
-	if s.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -136,6 +159,9 @@ func (s *server) serve(ctx context.Context) error {
 	var jobsDone sync.WaitGroup
 	jobsDone.Go(func() { s.runExpiry(jobs) })
 	jobsDone.Go(func() { s.hub.Run(jobs) })
+	if s.apple != nil {
+		jobsDone.Go(func() { s.apple.pusher.Run(jobs) })
+	}
 	defer func() {
 		stopJobs()
 		jobsDone.Wait()
