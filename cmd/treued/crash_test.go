@@ -40,7 +40,7 @@ func TestCrashDuringEarns(t *testing.T) {
 		crashDuringEarns(t, treued, treuectl, storage.Config{DataDir: filepath.Join(t.TempDir(), "data")})
 	})
 	t.Run("postgres", func(t *testing.T) {
-		crashDuringEarns(t, treued, treuectl, storage.Config{PostgresURL: pgtest.NewDatabase(t, nil)})
+		crashDuringEarns(t, treued, treuectl, storage.Config{PostgresURL: pgtest.NewDatabase(t, nil), DataDir: t.TempDir()})
 	})
 }
 
@@ -53,7 +53,8 @@ func crashDuringEarns(t *testing.T, treued, treuectl string, sc storage.Config) 
 	addr := freeAddr(t)
 	storeArgs := []string{"-data-dir", sc.DataDir}
 	if sc.PostgresURL != "" {
-		storeArgs = []string{"-postgres-url", sc.PostgresURL}
+		// The data dir still holds the development pass certificates.
+		storeArgs = append(storeArgs, "-postgres-url", sc.PostgresURL)
 	}
 	srv := &process{t: t, bin: treued, args: append([]string{"-addr", addr, "-dev", "true"}, storeArgs...)}
 	srv.start()

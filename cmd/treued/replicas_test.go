@@ -30,10 +30,11 @@ func TestTwoReplicas(t *testing.T) {
 	pg := pgtest.NewDatabase(t, nil)
 	treued := filepath.Join(t.TempDir(), "treued")
 	build(t, treued, ".")
+	dataDir := t.TempDir() // the development pass certificates, shared
 	replica := func() (*process, string) {
 		addr := freeAddr(t)
 		p := &process{t: t, bin: treued, args: []string{
-			"-addr", addr, "-dev", "true", "-postgres-url", pg,
+			"-addr", addr, "-dev", "true", "-postgres-url", pg, "-data-dir", dataDir,
 			"-valkey-addr", valkeyAddr, "-valkey-prefix", prefix,
 		}}
 		p.start()
