@@ -41,6 +41,29 @@ func BenchmarkPackage(b *testing.B) {
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "passes/s")
 	})
 
+	// What GetApplePass and the web service do after reading the card:
+	// pass.json from the card state, validated, then packaged.
+	in := demoCardPass(b, "de")
+	b.Run("treue-from-card", func(b *testing.B) {
+		b.SetBytes(int64(size))
+		n := 0
+		for b.Loop() {
+			pass, err := NewCardPass(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			passJSON, err := pass.JSON()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p.Package(passJSON, now); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "passes/s")
+	})
+
 	b.Run("rsa-baseline", func(b *testing.B) {
 		key := id.Key.(*rsa.PrivateKey)
 		b.SetBytes(int64(size))

@@ -19,7 +19,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // demoPassProgram returns the demo café's program from assets/demo.
-func demoPassProgram(t *testing.T) loyalty.Program {
+func demoPassProgram(t testing.TB) loyalty.Program {
 	t.Helper()
 	var seed struct {
 		Program loyalty.Program `json:"program"`
@@ -32,7 +32,7 @@ func demoPassProgram(t *testing.T) loyalty.Program {
 
 // demoCardPass returns a card of the demo program: 1,234 stars, 50 of them
 // expiring on 1 February 2027.
-func demoCardPass(t *testing.T, l loyalty.Locale) CardPass {
+func demoCardPass(t testing.TB, l loyalty.Locale) CardPass {
 	t.Helper()
 	prog := demoPassProgram(t)
 	berlin, err := time.LoadLocation("Europe/Berlin")

@@ -381,3 +381,13 @@ func TestDeviceLog(t *testing.T) {
 	wantStatus(t, e.call("POST", "/v1/log", "", `not json`), http.StatusBadRequest)
 	wantStatus(t, e.call("POST", "/v1/log", "", `{"logs":["`+strings.Repeat("x", 70<<10)+`"]}`), http.StatusBadRequest)
 }
+
+// memberCard returns the card number of uid, who is enrolled.
+func (e *webEnv) memberCard(uid string) string {
+	e.t.Helper()
+	card, err := e.svc.Card(context.Background(), loyalty.Customer{ProgramID: program, UID: uid})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return card.Member.CardNumber
+}
