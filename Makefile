@@ -23,6 +23,7 @@ bench:
 	go test ./bff -run '^$$' -bench GetCard -benchtime 3s -count 3
 	go test ./bff -run '^$$' -bench 'WatchFanOut|IdleStreamMemory' -benchtime 10000x
 	go test ./wallet/applepass -run '^$$' -bench Package -benchtime 3s -count 3
+	go test ./wallet/googlepass -run '^$$' -bench SaveLink -benchtime 2s -count 3
 
 fuzz:
 	go test ./bff -run '^$$' -fuzz '^FuzzEarn$$' -fuzztime 60s

@@ -16,7 +16,8 @@ var audiences = map[string]audience{
 
 	treuev1connect.AppServiceGetHomeProcedure: customerSelf,
 
-	treuev1connect.WalletServiceGetApplePassProcedure: customerSelf,
+	treuev1connect.WalletServiceGetApplePassProcedure:        customerSelf,
+	treuev1connect.WalletServiceGetGoogleWalletLinkProcedure: customerSelf,
 
 	treuev1connect.RewardServiceListRewardsProcedure:  customerSelf,
 	treuev1connect.RewardServiceRedeemRewardProcedure: customerSelf,

@@ -35,6 +35,9 @@ type Config struct {
 	// ApplePasses issues Apple Wallet passes; nil answers
 	// WalletService.GetApplePass with unavailable.
 	ApplePasses ApplePasses
+	// GooglePasses makes Google Wallet links; nil answers
+	// WalletService.GetGoogleWalletLink with unavailable.
+	GooglePasses GooglePasses
 }
 
 // Default message limits.
@@ -104,7 +107,7 @@ func NewHandler(svc *loyalty.Service, cards *realtime.Hub, cfg Config) http.Hand
 	}}, opts...))
 	mux.Handle(treuev1connect.NewRewardServiceHandler(rewardHandler{svc: svc, now: cfg.Now}, opts...))
 	mux.Handle(treuev1connect.NewPosServiceHandler(posHandler{svc: svc}, opts...))
-	mux.Handle(treuev1connect.NewWalletServiceHandler(walletHandler{apple: cfg.ApplePasses}, opts...))
+	mux.Handle(treuev1connect.NewWalletServiceHandler(walletHandler{apple: cfg.ApplePasses, google: cfg.GooglePasses}, opts...))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(serviceNames...)))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))

@@ -23,12 +23,25 @@ type ApplePasses interface {
 	Development() bool
 }
 
+// GooglePasses makes Save to Google Wallet links. *googlepass.Service
+// implements it.
+type GooglePasses interface {
+	// SaveLink returns the customer's link and the id of their loyalty
+	// object, or an error wrapping loyalty.ErrNotEnrolled.
+	SaveLink(ctx context.Context, c loyalty.Customer) (link, objectID string, err error)
+	Development() bool
+}
+
+// errNoGooglePasses is returned when the server has no Google Wallet issuer.
+var errNoGooglePasses = connect.NewError(connect.CodeUnavailable, errors.New("this server makes no Google Wallet links: it has no Google Wallet issuer"))
+
 // errNoApplePasses is returned when the server has no pass certificate.
 var errNoApplePasses = connect.NewError(connect.CodeUnavailable, errors.New("this server issues no Apple Wallet passes: it has no pass certificate"))
 
 // walletHandler serves treue.v1.WalletService.
 type walletHandler struct {
-	apple ApplePasses
+	apple  ApplePasses
+	google GooglePasses
 }
 
 func (h walletHandler) GetApplePass(ctx context.Context, req *connect.Request[treuev1.GetApplePassRequest]) (*connect.Response[treuev1.GetApplePassResponse], error) {
@@ -63,4 +76,21 @@ func (h walletHandler) GetApplePass(ctx context.Context, req *connect.Request[tr
 		res.Pkpass = issued.PKPass
 	}
 	return connect.NewResponse(res), nil
+}
+
+func (h walletHandler) GetGoogleWalletLink(ctx context.Context, _ *connect.Request[treuev1.GetGoogleWalletLinkRequest]) (*connect.Response[treuev1.GetGoogleWalletLinkResponse], error) {
+	c, err := customerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if h.google == nil {
+		return nil, errNoGooglePasses
+	}
+	link, id, err := h.google.SaveLink(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&treuev1.GetGoogleWalletLinkResponse{
+		SaveUrl: link, ObjectId: id, Development: h.google.Development(),
+	}), nil
 }

@@ -94,4 +94,6 @@ func TestGetApplePassUnconfigured(t *testing.T) {
 	mustOK(t, err)
 	_, err = alice.wallet.GetApplePass(context.Background(), connect.NewRequest(&treuev1.GetApplePassRequest{}))
 	checkCode(t, err, connect.CodeUnavailable)
+	_, err = alice.wallet.GetGoogleWalletLink(context.Background(), connect.NewRequest(&treuev1.GetGoogleWalletLinkRequest{}))
+	checkCode(t, err, connect.CodeUnavailable)
 }

@@ -80,6 +80,13 @@ func TestApplePassInDevMode(t *testing.T) {
 	if !res.Msg.GetDevelopment() || res.Msg.GetContentType() != "application/vnd.apple.pkpass" || len(res.Msg.GetPkpass()) == 0 {
 		t.Fatalf("GetApplePass: development %v, content type %q, %d bytes", res.Msg.GetDevelopment(), res.Msg.GetContentType(), len(res.Msg.GetPkpass()))
 	}
+	google, err := wallet.GetGoogleWalletLink(ctx, connect.NewRequest(&treuev1.GetGoogleWalletLinkRequest{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !google.Msg.GetDevelopment() || !strings.HasPrefix(google.Msg.GetSaveUrl(), "https://pay.google.com/gp/v/save/") || google.Msg.GetObjectId() == "" {
+		t.Fatalf("GetGoogleWalletLink: %+v", google.Msg)
+	}
 	pass := passJSON(t, res.Msg.GetPkpass())
 	if pass["webServiceURL"] != base+"/passkit" || pass["serialNumber"] != res.Msg.GetSerialNumber() {
 		t.Fatalf("pass.json web service %v, serial %v", pass["webServiceURL"], pass["serialNumber"])

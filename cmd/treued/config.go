@@ -58,8 +58,15 @@ type Config struct {
 	APNsKeyID   string
 	APNsTeamID  string
 	APNsHost    string
-	LogLevel    slog.Level
-	LogFormat   string
+	// GoogleServiceAccountFile is the service account key (JSON) that signs
+	// Save to Google Wallet links for the issuer GoogleIssuerID; empty means
+	// a development key in dev mode and no Google Wallet otherwise.
+	// GoogleOrigins are the web origins allowed to show the save button.
+	GoogleServiceAccountFile string
+	GoogleIssuerID           string
+	GoogleOrigins            string
+	LogLevel                 slog.Level
+	LogFormat                string
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -123,6 +130,9 @@ func (c *Config) settings() []setting {
 		{"apns-key-id", "TREUE_APNS_KEY_ID", "", "key id of the APNs auth key", str(&c.APNsKeyID)},
 		{"apns-team-id", "TREUE_APNS_TEAM_ID", "", "Apple team id of the APNs auth key", str(&c.APNsTeamID)},
 		{"apns-host", "TREUE_APNS_HOST", "production", "APNs: production, development or a URL", str(&c.APNsHost)},
+		{"google-service-account", "TREUE_GOOGLE_SERVICE_ACCOUNT_FILE", "", "Google Wallet: service account key file (JSON); empty: a development key in dev mode, no Google Wallet otherwise", str(&c.GoogleServiceAccountFile)},
+		{"google-issuer-id", "TREUE_GOOGLE_ISSUER_ID", "", "Google Wallet issuer id", str(&c.GoogleIssuerID)},
+		{"google-origins", "TREUE_GOOGLE_ORIGINS", "", "web origins (comma-separated) whose pages show the Save to Google Wallet button", str(&c.GoogleOrigins)},
 		{"log-level", "TREUE_LOG_LEVEL", "info", "debug, info, warn or error", func(v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"log-format", "TREUE_LOG_FORMAT", "text", "text or json", str(&c.LogFormat)},
 		{"read-header-timeout", "TREUE_READ_HEADER_TIMEOUT", "5s", "time to read a request's headers", dur(&c.ReadHeaderTimeout)},
@@ -176,6 +186,9 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	if c.ApplePassCert != "" && c.AppleWWDRCert == "" {
 		return Config{}, errors.New("TREUE_APPLE_PASS_CERT needs TREUE_APPLE_WWDR_CERT, Apple's intermediate certificate that every pass signature carries")
+	}
+	if c.GoogleServiceAccountFile != "" && c.GoogleIssuerID == "" {
+		return Config{}, errors.New("TREUE_GOOGLE_SERVICE_ACCOUNT_FILE needs TREUE_GOOGLE_ISSUER_ID, the issuer id of the Google Wallet console")
 	}
 	if c.APNsKeyFile != "" && (c.APNsKeyID == "" || c.APNsTeamID == "") {
 		return Config{}, errors.New("TREUE_APNS_KEY_FILE needs TREUE_APNS_KEY_ID and TREUE_APNS_TEAM_ID")

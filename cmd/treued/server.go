@@ -82,6 +82,14 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		hubCfg.Delivered = s.apple.pusher.CardsChanged
 		apple = s.apple.svc
 	}
+	google, err := s.openGooglePasses()
+	if err != nil {
+		return nil, err
+	}
+	var googleLinks bff.GooglePasses
+	if google != nil {
+		googleLinks = google
+	}
 	hub = realtime.NewHub(svc, s.broker, hubCfg)
 	s.hub = hub
 	devKey := ""
@@ -106,6 +114,7 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		Logger:          s.log,
 		ApplePasses:     apple,
+		GooglePasses:    googleLinks,
 	}))
 	if s.apple != nil {
 		mux.Handle(s.apple.svc.WebServicePath()+"/", s.apple.svc.WebService())

@@ -234,6 +234,109 @@ func (x *GetApplePassResponse) GetDevelopment() bool {
 	return false
 }
 
+// GetGoogleWalletLinkRequest asks for the caller's Save to Google Wallet link.
+type GetGoogleWalletLinkRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetGoogleWalletLinkRequest) Reset() {
+	*x = GetGoogleWalletLinkRequest{}
+	mi := &file_treue_v1_wallet_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetGoogleWalletLinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetGoogleWalletLinkRequest) ProtoMessage() {}
+
+func (x *GetGoogleWalletLinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_wallet_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetGoogleWalletLinkRequest.ProtoReflect.Descriptor instead.
+func (*GetGoogleWalletLinkRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_wallet_service_proto_rawDescGZIP(), []int{2}
+}
+
+// GetGoogleWalletLinkResponse carries the link.
+type GetGoogleWalletLinkResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The link to open: https://pay.google.com/gp/v/save/<signed token>.
+	SaveUrl string `protobuf:"bytes,1,opt,name=save_url,json=saveUrl,proto3" json:"save_url,omitempty"`
+	// The id of the caller's loyalty object in Google Wallet
+	// (<issuer id>.<suffix>); it stays the same for the member's card.
+	ObjectId string `protobuf:"bytes,2,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
+	// True when the server signs links with its development key: Google Wallet
+	// refuses such links. The app should say so instead of offering the button.
+	Development   bool `protobuf:"varint,3,opt,name=development,proto3" json:"development,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetGoogleWalletLinkResponse) Reset() {
+	*x = GetGoogleWalletLinkResponse{}
+	mi := &file_treue_v1_wallet_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetGoogleWalletLinkResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetGoogleWalletLinkResponse) ProtoMessage() {}
+
+func (x *GetGoogleWalletLinkResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_wallet_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetGoogleWalletLinkResponse.ProtoReflect.Descriptor instead.
+func (*GetGoogleWalletLinkResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_wallet_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetGoogleWalletLinkResponse) GetSaveUrl() string {
+	if x != nil {
+		return x.SaveUrl
+	}
+	return ""
+}
+
+func (x *GetGoogleWalletLinkResponse) GetObjectId() string {
+	if x != nil {
+		return x.ObjectId
+	}
+	return ""
+}
+
+func (x *GetGoogleWalletLinkResponse) GetDevelopment() bool {
+	if x != nil {
+		return x.Development
+	}
+	return false
+}
+
 var File_treue_v1_wallet_service_proto protoreflect.FileDescriptor
 
 const file_treue_v1_wallet_service_proto_rawDesc = "" +
@@ -249,13 +352,19 @@ const file_treue_v1_wallet_service_proto_rawDesc = "" +
 	"\x14pass_type_identifier\x18\x05 \x01(\tR\x12passTypeIdentifier\x12#\n" +
 	"\rserial_number\x18\x06 \x01(\tR\fserialNumber\x12\x18\n" +
 	"\abalance\x18\a \x01(\x03R\abalance\x12 \n" +
-	"\vdevelopment\x18\b \x01(\bR\vdevelopment*t\n" +
+	"\vdevelopment\x18\b \x01(\bR\vdevelopment\"\x1c\n" +
+	"\x1aGetGoogleWalletLinkRequest\"w\n" +
+	"\x1bGetGoogleWalletLinkResponse\x12\x19\n" +
+	"\bsave_url\x18\x01 \x01(\tR\asaveUrl\x12\x1b\n" +
+	"\tobject_id\x18\x02 \x01(\tR\bobjectId\x12 \n" +
+	"\vdevelopment\x18\x03 \x01(\bR\vdevelopment*t\n" +
 	"\x11ApplePassDelivery\x12#\n" +
 	"\x1fAPPLE_PASS_DELIVERY_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18APPLE_PASS_DELIVERY_FILE\x10\x01\x12\x1c\n" +
-	"\x18APPLE_PASS_DELIVERY_LINK\x10\x022c\n" +
+	"\x18APPLE_PASS_DELIVERY_LINK\x10\x022\xcc\x01\n" +
 	"\rWalletService\x12R\n" +
-	"\fGetApplePass\x12\x1d.treue.v1.GetApplePassRequest\x1a\x1e.treue.v1.GetApplePassResponse\"\x03\x90\x02\x02B\x92\x01\n" +
+	"\fGetApplePass\x12\x1d.treue.v1.GetApplePassRequest\x1a\x1e.treue.v1.GetApplePassResponse\"\x03\x90\x02\x02\x12g\n" +
+	"\x13GetGoogleWalletLink\x12$.treue.v1.GetGoogleWalletLinkRequest\x1a%.treue.v1.GetGoogleWalletLinkResponse\"\x03\x90\x02\x01B\x92\x01\n" +
 	"\fcom.treue.v1B\x12WalletServiceProtoP\x01Z-github.com/treue/treue/proto/treue/v1;treuev1\xa2\x02\x03TXX\xaa\x02\bTreue.V1\xca\x02\bTreue\\V1\xe2\x02\x14Treue\\V1\\GPBMetadata\xea\x02\tTreue::V1b\x06proto3"
 
 var (
@@ -271,20 +380,24 @@ func file_treue_v1_wallet_service_proto_rawDescGZIP() []byte {
 }
 
 var file_treue_v1_wallet_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_treue_v1_wallet_service_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_treue_v1_wallet_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_treue_v1_wallet_service_proto_goTypes = []any{
-	(ApplePassDelivery)(0),        // 0: treue.v1.ApplePassDelivery
-	(*GetApplePassRequest)(nil),   // 1: treue.v1.GetApplePassRequest
-	(*GetApplePassResponse)(nil),  // 2: treue.v1.GetApplePassResponse
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(ApplePassDelivery)(0),              // 0: treue.v1.ApplePassDelivery
+	(*GetApplePassRequest)(nil),         // 1: treue.v1.GetApplePassRequest
+	(*GetApplePassResponse)(nil),        // 2: treue.v1.GetApplePassResponse
+	(*GetGoogleWalletLinkRequest)(nil),  // 3: treue.v1.GetGoogleWalletLinkRequest
+	(*GetGoogleWalletLinkResponse)(nil), // 4: treue.v1.GetGoogleWalletLinkResponse
+	(*timestamppb.Timestamp)(nil),       // 5: google.protobuf.Timestamp
 }
 var file_treue_v1_wallet_service_proto_depIdxs = []int32{
 	0, // 0: treue.v1.GetApplePassRequest.delivery:type_name -> treue.v1.ApplePassDelivery
-	3, // 1: treue.v1.GetApplePassResponse.download_url_expire_time:type_name -> google.protobuf.Timestamp
+	5, // 1: treue.v1.GetApplePassResponse.download_url_expire_time:type_name -> google.protobuf.Timestamp
 	1, // 2: treue.v1.WalletService.GetApplePass:input_type -> treue.v1.GetApplePassRequest
-	2, // 3: treue.v1.WalletService.GetApplePass:output_type -> treue.v1.GetApplePassResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
+	3, // 3: treue.v1.WalletService.GetGoogleWalletLink:input_type -> treue.v1.GetGoogleWalletLinkRequest
+	2, // 4: treue.v1.WalletService.GetApplePass:output_type -> treue.v1.GetApplePassResponse
+	4, // 5: treue.v1.WalletService.GetGoogleWalletLink:output_type -> treue.v1.GetGoogleWalletLinkResponse
+	4, // [4:6] is the sub-list for method output_type
+	2, // [2:4] is the sub-list for method input_type
 	2, // [2:2] is the sub-list for extension type_name
 	2, // [2:2] is the sub-list for extension extendee
 	0, // [0:2] is the sub-list for field type_name
@@ -301,7 +414,7 @@ func file_treue_v1_wallet_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_treue_v1_wallet_service_proto_rawDesc), len(file_treue_v1_wallet_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

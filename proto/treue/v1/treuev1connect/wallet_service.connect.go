@@ -36,6 +36,9 @@ const (
 	// WalletServiceGetApplePassProcedure is the fully-qualified name of the WalletService's
 	// GetApplePass RPC.
 	WalletServiceGetApplePassProcedure = "/treue.v1.WalletService/GetApplePass"
+	// WalletServiceGetGoogleWalletLinkProcedure is the fully-qualified name of the WalletService's
+	// GetGoogleWalletLink RPC.
+	WalletServiceGetGoogleWalletLinkProcedure = "/treue.v1.WalletService/GetGoogleWalletLink"
 )
 
 // WalletServiceClient is a client for the treue.v1.WalletService service.
@@ -49,6 +52,15 @@ type WalletServiceClient interface {
 	// Errors: failed_precondition when the caller is not enrolled; unavailable
 	// when the server has no pass certificate configured.
 	GetApplePass(context.Context, *connect.Request[v1.GetApplePassRequest]) (*connect.Response[v1.GetApplePassResponse], error)
+	// GetGoogleWalletLink returns a "Save to Google Wallet" link for the
+	// caller's card. The link carries a signed token with the caller's loyalty
+	// object (and no one else's); opening it on an Android phone adds the card
+	// to Google Wallet. Links are cheap: ask for a new one each time the button
+	// is shown.
+	//
+	// Errors: failed_precondition when the caller is not enrolled; unavailable
+	// when the server has no Google Wallet issuer configured.
+	GetGoogleWalletLink(context.Context, *connect.Request[v1.GetGoogleWalletLinkRequest]) (*connect.Response[v1.GetGoogleWalletLinkResponse], error)
 }
 
 // NewWalletServiceClient constructs a client for the treue.v1.WalletService service. By default, it
@@ -69,17 +81,30 @@ func NewWalletServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		getGoogleWalletLink: connect.NewClient[v1.GetGoogleWalletLinkRequest, v1.GetGoogleWalletLinkResponse](
+			httpClient,
+			baseURL+WalletServiceGetGoogleWalletLinkProcedure,
+			connect.WithSchema(walletServiceMethods.ByName("GetGoogleWalletLink")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // walletServiceClient implements WalletServiceClient.
 type walletServiceClient struct {
-	getApplePass *connect.Client[v1.GetApplePassRequest, v1.GetApplePassResponse]
+	getApplePass        *connect.Client[v1.GetApplePassRequest, v1.GetApplePassResponse]
+	getGoogleWalletLink *connect.Client[v1.GetGoogleWalletLinkRequest, v1.GetGoogleWalletLinkResponse]
 }
 
 // GetApplePass calls treue.v1.WalletService.GetApplePass.
 func (c *walletServiceClient) GetApplePass(ctx context.Context, req *connect.Request[v1.GetApplePassRequest]) (*connect.Response[v1.GetApplePassResponse], error) {
 	return c.getApplePass.CallUnary(ctx, req)
+}
+
+// GetGoogleWalletLink calls treue.v1.WalletService.GetGoogleWalletLink.
+func (c *walletServiceClient) GetGoogleWalletLink(ctx context.Context, req *connect.Request[v1.GetGoogleWalletLinkRequest]) (*connect.Response[v1.GetGoogleWalletLinkResponse], error) {
+	return c.getGoogleWalletLink.CallUnary(ctx, req)
 }
 
 // WalletServiceHandler is an implementation of the treue.v1.WalletService service.
@@ -93,6 +118,15 @@ type WalletServiceHandler interface {
 	// Errors: failed_precondition when the caller is not enrolled; unavailable
 	// when the server has no pass certificate configured.
 	GetApplePass(context.Context, *connect.Request[v1.GetApplePassRequest]) (*connect.Response[v1.GetApplePassResponse], error)
+	// GetGoogleWalletLink returns a "Save to Google Wallet" link for the
+	// caller's card. The link carries a signed token with the caller's loyalty
+	// object (and no one else's); opening it on an Android phone adds the card
+	// to Google Wallet. Links are cheap: ask for a new one each time the button
+	// is shown.
+	//
+	// Errors: failed_precondition when the caller is not enrolled; unavailable
+	// when the server has no Google Wallet issuer configured.
+	GetGoogleWalletLink(context.Context, *connect.Request[v1.GetGoogleWalletLinkRequest]) (*connect.Response[v1.GetGoogleWalletLinkResponse], error)
 }
 
 // NewWalletServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -109,10 +143,19 @@ func NewWalletServiceHandler(svc WalletServiceHandler, opts ...connect.HandlerOp
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	walletServiceGetGoogleWalletLinkHandler := connect.NewUnaryHandler(
+		WalletServiceGetGoogleWalletLinkProcedure,
+		svc.GetGoogleWalletLink,
+		connect.WithSchema(walletServiceMethods.ByName("GetGoogleWalletLink")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/treue.v1.WalletService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case WalletServiceGetApplePassProcedure:
 			walletServiceGetApplePassHandler.ServeHTTP(w, r)
+		case WalletServiceGetGoogleWalletLinkProcedure:
+			walletServiceGetGoogleWalletLinkHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -124,4 +167,8 @@ type UnimplementedWalletServiceHandler struct{}
 
 func (UnimplementedWalletServiceHandler) GetApplePass(context.Context, *connect.Request[v1.GetApplePassRequest]) (*connect.Response[v1.GetApplePassResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.WalletService.GetApplePass is not implemented"))
+}
+
+func (UnimplementedWalletServiceHandler) GetGoogleWalletLink(context.Context, *connect.Request[v1.GetGoogleWalletLinkRequest]) (*connect.Response[v1.GetGoogleWalletLinkResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.WalletService.GetGoogleWalletLink is not implemented"))
 }
