@@ -123,3 +123,16 @@ func (c Card) State(now time.Time) CardState {
 		ValidUntil: c.Standing.ChangesAt, TakenAt: now,
 	}
 }
+
+// GroupCardNumber returns a card number in groups of four characters
+// separated by spaces, for reading it out: "9276 1234 5678 9013".
+func GroupCardNumber(s string) string {
+	var b strings.Builder
+	for i, r := range []rune(s) {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

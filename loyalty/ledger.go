@@ -100,7 +100,7 @@ func FormatMoney(amountMinor int64, currency string, l Locale) string {
 	if l == LocaleEN {
 		sep, group = ".", ","
 	}
-	num := fmt.Sprintf("%s%s%02d", groupThousands(units, group), sep, cents)
+	num := fmt.Sprintf("%s%s%02d", GroupThousands(units, group), sep, cents)
 	switch {
 	case currency == "EUR" && l == LocaleEN:
 		return sign + "€" + num
@@ -113,8 +113,14 @@ func FormatMoney(amountMinor int64, currency string, l Locale) string {
 	}
 }
 
-func groupThousands(v int64, sep string) string {
+// GroupThousands returns v in decimal with sep between groups of three
+// digits: 1234567 with "." is "1.234.567".
+func GroupThousands(v int64, sep string) string {
 	s := fmt.Sprint(v)
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
 	var b strings.Builder
 	for i, c := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
@@ -122,5 +128,5 @@ func groupThousands(v int64, sep string) string {
 		}
 		b.WriteRune(c)
 	}
-	return b.String()
+	return sign + b.String()
 }

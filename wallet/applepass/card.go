@@ -2,7 +2,6 @@ package applepass
 
 import (
 	"fmt"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -140,7 +139,7 @@ func NewCardPass(in CardPass) (*Pass, error) {
 		}},
 		BackFields: []Field{
 			{
-				Key: fieldCardNumber, Label: txt.cardNumber, Value: StringValue(groupDigits(c.CardNumber)),
+				Key: fieldCardNumber, Label: txt.cardNumber, Value: StringValue(loyalty.GroupCardNumber(c.CardNumber)),
 				DataDetectorTypes: []string{}, // not a phone number
 			},
 			{
@@ -182,7 +181,7 @@ func NewCardPass(in CardPass) (*Pass, error) {
 // QR, as a QR code for devices that cannot show it.
 func cardBarcodes(format, number string) []Barcode {
 	code := func(f string) Barcode {
-		return Barcode{Format: f, Message: number, MessageEncoding: "iso-8859-1", AltText: groupDigits(number)}
+		return Barcode{Format: f, Message: number, MessageEncoding: "iso-8859-1", AltText: loyalty.GroupCardNumber(number)}
 	}
 	var first string
 	switch format {
@@ -196,19 +195,6 @@ func cardBarcodes(format, number string) []Barcode {
 		return []Barcode{code(BarcodeQR)}
 	}
 	return []Barcode{code(first), code(BarcodeQR)}
-}
-
-// groupDigits returns s in groups of four characters separated by spaces,
-// for reading a card number out: "9276 1234 5678 9012".
-func groupDigits(s string) string {
-	var b strings.Builder
-	for i, r := range []rune(s) {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // rgbColor returns the "#rrggbb" color hex as "rgb(r, g, b)". hex must be

@@ -281,8 +281,8 @@ func TestGroupDigits(t *testing.T) {
 		"1234567890123":    "1234 5678 9012 3",
 		"9276123456789013": "9276 1234 5678 9013",
 	} {
-		if got := groupDigits(in); got != want {
-			t.Errorf("groupDigits(%q) = %q, want %q", in, got, want)
+		if got := loyalty.GroupCardNumber(in); got != want {
+			t.Errorf("GroupCardNumber(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -2,8 +2,6 @@ package googlepass
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -62,7 +60,7 @@ func NewLoyaltyObject(issuerID string, p loyalty.Program, st loyalty.CardState, 
 		Barcode: &walletobjects.Barcode{
 			Type:          barcodeType(design.BarcodeFormat),
 			Value:         st.CardNumber,
-			AlternateText: groupCardNumber(st.CardNumber),
+			AlternateText: loyalty.GroupCardNumber(st.CardNumber),
 		},
 		LoyaltyPoints: &walletobjects.LoyaltyPoints{
 			Label:          upperFirst(points.In(st.Locale)),
@@ -137,8 +135,8 @@ func pointNames(t loyalty.Text) loyalty.Text {
 func expiryTexts(points loyalty.Text, n int64, at time.Time) (header, body loyalty.Text) {
 	header = loyalty.Text{DE: "Verfallende " + upperFirst(points.DE), EN: "Expiring " + points.EN}
 	body = loyalty.Text{
-		DE: fmt.Sprintf("%s %s verfallen am %d. %s %d", groupThousands(n, '.'), points.DE, at.Day(), monthsDE[at.Month()-1], at.Year()),
-		EN: fmt.Sprintf("%s %s expire on %d %s %d", groupThousands(n, ','), points.EN, at.Day(), at.Month(), at.Year()),
+		DE: fmt.Sprintf("%s %s verfallen am %d. %s %d", loyalty.GroupThousands(n, "."), points.DE, at.Day(), monthsDE[at.Month()-1], at.Year()),
+		EN: fmt.Sprintf("%s %s expire on %d %s %d", loyalty.GroupThousands(n, ","), points.EN, at.Day(), at.Month(), at.Year()),
 	}
 	return header, body
 }
@@ -160,37 +158,6 @@ func programLocation(tz string) *time.Location {
 		}
 	}
 	return time.UTC
-}
-
-// groupThousands returns n in decimal with sep between groups of three
-// digits: 1234567 with '.' is "1.234.567".
-func groupThousands(n int64, sep byte) string {
-	s := strconv.FormatInt(n, 10)
-	sign := ""
-	if s[0] == '-' {
-		sign, s = "-", s[1:]
-	}
-	var b strings.Builder
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(sep)
-		}
-		b.WriteByte(s[i])
-	}
-	return sign + b.String()
-}
-
-// groupCardNumber returns a card number in groups of four characters
-// separated by spaces, for reading it out: "9276 1234 5678 9013".
-func groupCardNumber(s string) string {
-	var b strings.Builder
-	for i, r := range []rune(s) {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // upperFirst returns s with its first letter in upper case: "stars" as a

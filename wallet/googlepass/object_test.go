@@ -144,8 +144,8 @@ func TestGroupThousands(t *testing.T) {
 		{0, "0"}, {50, "50"}, {999, "999"}, {1000, "1.000"}, {1234567, "1.234.567"}, {-1234, "-1.234"},
 	}
 	for _, tt := range tests {
-		if got := groupThousands(tt.n, '.'); got != tt.want {
-			t.Errorf("groupThousands(%d) = %q, want %q", tt.n, got, tt.want)
+		if got := loyalty.GroupThousands(tt.n, "."); got != tt.want {
+			t.Errorf("GroupThousands(%d) = %q, want %q", tt.n, got, tt.want)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/store/storetest"
 	"github.com/treue/treue/wallet/applepass"
 )
 
@@ -85,7 +86,7 @@ type env struct {
 	ctx     context.Context
 	store   applepass.Store
 	loyalty loyalty.Store
-	clock   *clock
+	clock   *storetest.Clock
 	svc     *loyalty.Service
 	till    loyalty.Till
 
@@ -104,7 +105,7 @@ func newEnv(t *testing.T, h Harness) *env {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	c := &clock{now: start}
+	c := storetest.NewClock(start)
 	e := &env{
 		t: t, ctx: t.Context(), store: h.Store, loyalty: h.Loyalty, clock: c,
 		svc: loyalty.NewService(h.Loyalty, loyalty.WithClock(c.Now)),
@@ -122,26 +123,6 @@ func newEnv(t *testing.T, h Harness) *env {
 	e.till, err = e.svc.AuthenticateTill(e.ctx, tillKey)
 	e.must(err)
 	return e
-}
-
-// clock is a simulated clock that stands still until moved.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now returns the clock's time.
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // stored returns t as the stores return it: in UTC, to the microsecond.
