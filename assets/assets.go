@@ -1,5 +1,6 @@
 // Package assets holds the files Treue embeds: the demo program, the demo
-// café's Apple Wallet pass images and, later, the web app.
+// café's Apple Wallet pass images and Google Wallet logo and, later, the
+// web app.
 package assets
 
 import "embed"
@@ -19,3 +20,9 @@ var DemoProgram []byte
 //
 //go:embed applepass/*.png
 var ApplePassImages embed.FS
+
+// GoogleWalletLogo is the demo café's Google Wallet program logo, a
+// 667×667 PNG drawn by applepass/generate.go.
+//
+//go:embed googlewallet/logo.png
+var GoogleWalletLogo []byte

@@ -1,7 +1,8 @@
 //go:build ignore
 
 // Generate draws the demo café's Apple Wallet store card images: icon,
-// logo and strip at @1x, @2x and @3x, in Apple's sizes. The strip is the
+// logo and strip at @1x, @2x and @3x, in Apple's sizes; and its Google
+// Wallet program logo into ../googlewallet. The strip is the
 // café's green (#00704a) with grain and scattered coffee beans, so the set
 // weighs what real artwork does (about 400 KB). Output is deterministic:
 // every random choice comes from a fixed seed.
@@ -40,6 +41,13 @@ func main() {
 		write(filepath.Join(*out, "logo"+suffix+".png"), logo(scale))
 		write(filepath.Join(*out, "strip"+suffix+".png"), strip(scale))
 	}
+	// Google Wallet's program logo: the icon, square, near the 660×660
+	// pixels Google recommends.
+	google := filepath.Join(*out, "..", "googlewallet")
+	if err := os.MkdirAll(google, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	write(filepath.Join(google, "logo.png"), icon(23))
 }
 
 // write encodes img as PNG into name, or exits.

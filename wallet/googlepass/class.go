@@ -15,10 +15,19 @@ const (
 	languageTranslated = "en"
 )
 
+// ClassURLs are where Google finds what a loyalty class points to.
+type ClassURLs struct {
+	// Logo is the program logo's https URL; Google requires one.
+	Logo string
+	// Callback receives Google's save and delete callbacks (Handler);
+	// empty leaves the class without callbacks.
+	Callback string
+}
+
 // NewLoyaltyClass returns program p's loyalty class for the issuer
 // issuerID, to insert or update through the Wallet API: its id (ClassID),
-// the program's name as issuer and program name, the logo served at
-// logoURL (Google requires one), the design's background color (defaults
+// the program's name as issuer and program name, the logo at urls.Logo,
+// the callback URL urls.Callback, the design's background color (defaults
 // applied), the card number label in German and English, status
 // UNDER_REVIEW (which Google asks for on every insert and update), and one
 // user per object on all of that user's devices. Smart Tap stays off.
@@ -30,14 +39,14 @@ const (
 //
 // p is expected to be valid (loyalty.Program.Validate) and issuerID to
 // pass ValidIssuerID; NewLoyaltyClass checks neither.
-func NewLoyaltyClass(issuerID string, p loyalty.Program, logoURL string) *walletobjects.LoyaltyClass {
+func NewLoyaltyClass(issuerID string, p loyalty.Program, urls ClassURLs) *walletobjects.LoyaltyClass {
 	design := p.Pass.WithDefaults(p.Name)
-	return &walletobjects.LoyaltyClass{
+	c := &walletobjects.LoyaltyClass{
 		Id:          ClassID(issuerID, p.ID),
 		IssuerName:  p.Name,
 		ProgramName: p.Name,
 		ProgramLogo: &walletobjects.Image{
-			SourceUri: &walletobjects.ImageUri{Uri: logoURL},
+			SourceUri: &walletobjects.ImageUri{Uri: urls.Logo},
 			ContentDescription: localizedText(loyalty.Text{
 				DE: "Logo von " + p.Name,
 				EN: p.Name + " logo",
@@ -49,6 +58,10 @@ func NewLoyaltyClass(issuerID string, p loyalty.Program, logoURL string) *wallet
 		ReviewStatus:                           reviewUnderReview,
 		MultipleDevicesAndHoldersAllowedStatus: oneUserAllDevices,
 	}
+	if urls.Callback != "" {
+		c.CallbackOptions = &walletobjects.CallbackOptions{Url: urls.Callback}
+	}
+	return c
 }
 
 // cardNumberLabel labels the account id, which is the card number. Google

@@ -56,7 +56,10 @@ func checkGoldenJSON(t *testing.T, name string, v any) {
 
 func TestNewLoyaltyClassGolden(t *testing.T) {
 	t.Parallel()
-	c := NewLoyaltyClass(testIssuerID, demoWalletProgram(t), "https://treue.example/wallet/demo-cafe/logo.png")
+	c := NewLoyaltyClass(testIssuerID, demoWalletProgram(t), ClassURLs{
+		Logo:     "https://treue.example/google-wallet/logo.png",
+		Callback: "https://treue.example/google-wallet/callbacks",
+	})
 	checkGoldenJSON(t, "class.golden.json", c)
 }
 
@@ -64,12 +67,15 @@ func TestNewLoyaltyClassDefaults(t *testing.T) {
 	t.Parallel()
 	p := demoWalletProgram(t)
 	p.Pass = loyalty.PassDesign{}
-	c := NewLoyaltyClass(testIssuerID, p, "https://treue.example/logo.png")
+	c := NewLoyaltyClass(testIssuerID, p, ClassURLs{Logo: "https://treue.example/logo.png"})
 	if c.HexBackgroundColor != loyalty.DefaultPassBackground {
 		t.Errorf("hexBackgroundColor = %q, want the default %q", c.HexBackgroundColor, loyalty.DefaultPassBackground)
 	}
 	if c.Id != testIssuerID+".demo-cafe" {
 		t.Errorf("id = %q", c.Id)
+	}
+	if c.CallbackOptions != nil {
+		t.Errorf("callbackOptions = %+v without a callback URL", c.CallbackOptions)
 	}
 	if c.ProgramLogo == nil || c.ProgramLogo.SourceUri.Uri != "https://treue.example/logo.png" {
 		t.Errorf("programLogo = %+v, want the logo URL", c.ProgramLogo)

@@ -26,6 +26,9 @@ type Config struct {
 	Origins []string
 	Links   AppLinks
 	Cards   Cards
+	// Store records whose links were made, so that callbacks about their
+	// objects are recognised.
+	Store Store
 	// Development marks links signed with the development key, which
 	// Google Wallet refuses.
 	Development bool
@@ -42,8 +45,8 @@ type Service struct {
 // NewService returns a Service, or an error when the account or the
 // origins are unusable.
 func NewService(cfg Config) (*Service, error) {
-	if cfg.Cards == nil {
-		return nil, errors.New("googlepass: no cards")
+	if cfg.Cards == nil || cfg.Store == nil {
+		return nil, errors.New("googlepass: NewService needs Cards and a Store")
 	}
 	signer, err := NewSigner(cfg.Account, cfg.Origins)
 	if err != nil {
@@ -61,8 +64,9 @@ func (s *Service) Development() bool { return s.cfg.Development }
 // SaveLink returns the customer's Save to Google Wallet link and the id of
 // their loyalty object. The link carries the whole object when it fits in
 // a link (MaxJWTLength) and otherwise the object's essentials: its ids,
-// card number, barcode, balance and status. It returns an error wrapping
-// loyalty.ErrNotEnrolled when the customer has no card.
+// card number, barcode, balance and status. The first link of a member
+// records their pass in the Store, not yet saved. It returns an error
+// wrapping loyalty.ErrNotEnrolled when the customer has no card.
 func (s *Service) SaveLink(ctx context.Context, c loyalty.Customer) (link, objectID string, err error) {
 	st, err := s.cfg.Cards.CardState(ctx, c)
 	if err != nil {
@@ -74,6 +78,9 @@ func (s *Service) SaveLink(ctx context.Context, c loyalty.Customer) (link, objec
 	}
 	obj := NewLoyaltyObject(s.cfg.Account.IssuerID, p, st, s.cfg.Links)
 	now := s.cfg.Now()
+	if _, err := s.cfg.Store.CreatePass(ctx, Pass{ProgramID: st.ProgramID, MemberID: st.MemberID, ObjectID: obj.Id, CreatedAt: now}); err != nil {
+		return "", "", err
+	}
 	link, err = s.signer.SaveLink(obj, now)
 	if errors.Is(err, ErrLinkTooLong) {
 		link, err = s.signer.SaveLink(essentials(obj), now)

@@ -37,7 +37,7 @@ func TestServiceSaveLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	links, err := googlepass.NewService(googlepass.Config{Account: acct, Cards: svc, Origins: []string{"https://app.example"}, Now: clock.Now})
+	links, err := googlepass.NewService(googlepass.Config{Account: acct, Cards: svc, Store: st.GooglePasses(), Origins: []string{"https://app.example"}, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
