@@ -1,7 +1,6 @@
 package applepass
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/sideshow/apns2"
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/wallet/internal/coalesce"
+	"github.com/treue/treue/wallet/internal/ratelog"
 )
 
 // What a pass update push looks like. Apple's Wallet guide asks for an
@@ -97,33 +98,16 @@ type PushStats struct {
 // Pusher sends the empty APNs pushes that make Apple Wallet fetch a pass
 // after its card changed. It is safe for concurrent use.
 type Pusher struct {
-	cfg  PusherConfig
-	log  *slog.Logger
-	wake chan struct{}
-
-	mu sync.Mutex
-	// cards holds the cards waiting for a push or in flight.
-	cards map[cardKey]*cardEntry
-	due   dueQueue
-	// waiting counts the cards due or in flight with another push to come.
-	waiting int
+	cfg   PusherConfig
+	log   *slog.Logger
+	queue *coalesce.Queue[cardKey, struct{}]
 
 	sent, unregistered, failed, dropped atomic.Int64
-	limiter                             logLimiter
+	limiter                             *ratelog.Limiter
 }
 
 // cardKey names a member's card.
 type cardKey struct{ programID, memberID string }
-
-// cardEntry is the state of a card in cards: due (in the queue) or in
-// flight.
-type cardEntry struct {
-	inFlight bool
-	// again says a change came while in flight, at againAt: the device may
-	// have fetched the pass before it.
-	again   bool
-	againAt time.Time
-}
 
 // NewPusher returns a Pusher; call Run to send what CardsChanged queues.
 // It panics when cfg lacks a Store, Notifier or PassTypeID.
@@ -150,9 +134,8 @@ func NewPusher(cfg PusherConfig) *Pusher {
 	return &Pusher{
 		cfg:     cfg,
 		log:     log,
-		wake:    make(chan struct{}, 1),
-		cards:   make(map[cardKey]*cardEntry),
-		limiter: logLimiter{log: log, last: make(map[string]logState)},
+		queue:   coalesce.New[cardKey, struct{}](cfg.Coalesce, cfg.MaxQueued, nil),
+		limiter: ratelog.New(log, logEvery),
 	}
 }
 
@@ -165,38 +148,22 @@ func NewPusher(cfg PusherConfig) *Pusher {
 func (p *Pusher) CardsChanged(changes []loyalty.CardChange) {
 	now := time.Now()
 	dropped := 0
-	p.mu.Lock()
 	for _, c := range changes {
-		k := cardKey{programID: c.State.ProgramID, memberID: c.State.MemberID}
-		e, ok := p.cards[k]
-		switch {
-		case !ok && p.waiting >= p.cfg.MaxQueued:
+		if !p.queue.Add(cardKey{programID: c.State.ProgramID, memberID: c.State.MemberID}, struct{}{}, now) {
 			dropped++
-		case !ok:
-			p.cards[k] = &cardEntry{}
-			heap.Push(&p.due, dueCard{at: now.Add(p.cfg.Coalesce), key: k})
-			p.waiting++
-		case e.inFlight && !e.again:
-			e.again, e.againAt = true, now
-			p.waiting++
 		}
 	}
-	p.mu.Unlock()
-	p.signal()
 	if dropped > 0 {
 		p.dropped.Add(int64(dropped))
-		p.limiter.emit(slog.LevelWarn, "dropped", "applepass: push queue full, card changes dropped; their passes update when Wallet next refreshes them",
+		p.limiter.Log(slog.LevelWarn, "dropped", "applepass: push queue full, card changes dropped; their passes update when Wallet next refreshes them",
 			"dropped", dropped, "max_queued", p.cfg.MaxQueued)
 	}
 }
 
 // Stats returns the Pusher's counters.
 func (p *Pusher) Stats() PushStats {
-	p.mu.Lock()
-	queued := p.waiting
-	p.mu.Unlock()
 	return PushStats{
-		Queued:       queued,
+		Queued:       p.queue.Len(),
 		Sent:         p.sent.Load(),
 		Unregistered: p.unregistered.Load(),
 		Failed:       p.failed.Load(),
@@ -215,15 +182,13 @@ func (p *Pusher) Run(ctx context.Context) {
 	defer abandon()
 	slots := make(chan struct{}, p.cfg.Workers)
 	var wg sync.WaitGroup
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	for ctx.Err() == nil {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
 			continue
 		}
-		k, ok := p.next(ctx, timer)
+		k, _, ok := p.queue.Next(ctx)
 		if !ok {
 			<-slots
 			continue
@@ -231,7 +196,7 @@ func (p *Pusher) Run(ctx context.Context) {
 		wg.Go(func() {
 			defer func() { <-slots }()
 			p.pushCard(ctx, work, k)
-			p.finish(k)
+			p.queue.Done(k)
 		})
 	}
 
@@ -246,62 +211,6 @@ func (p *Pusher) Run(ctx context.Context) {
 	}
 	if n := p.Stats().Queued; n > 0 {
 		p.log.Info("applepass: stopping with cards waiting for a push", "cards", n)
-	}
-}
-
-// next waits until a card is due, marks it in flight and returns it; ok is
-// false when ctx is done first.
-func (p *Pusher) next(ctx context.Context, timer *time.Timer) (k cardKey, ok bool) {
-	for {
-		now := time.Now()
-		wait := time.Hour
-		p.mu.Lock()
-		if len(p.due) > 0 {
-			if d := p.due[0].at.Sub(now); d > 0 {
-				wait = d
-			} else {
-				k = heap.Pop(&p.due).(dueCard).key
-				p.cards[k].inFlight = true
-				p.waiting--
-				p.mu.Unlock()
-				return k, true
-			}
-		}
-		p.mu.Unlock()
-		timer.Reset(wait)
-		select {
-		case <-timer.C:
-		case <-p.wake:
-		case <-ctx.Done():
-			return cardKey{}, false
-		}
-	}
-}
-
-// finish ends k's push: it is forgotten, or due again when it changed in
-// the meantime.
-func (p *Pusher) finish(k cardKey) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	e := p.cards[k]
-	if !e.again {
-		delete(p.cards, k)
-		return
-	}
-	at := e.againAt.Add(p.cfg.Coalesce)
-	if now := time.Now(); at.Before(now) {
-		at = now
-	}
-	*e = cardEntry{}
-	heap.Push(&p.due, dueCard{at: at, key: k})
-	p.signal()
-}
-
-// signal wakes Run's wait for the next due card.
-func (p *Pusher) signal() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
 	}
 }
 
@@ -322,7 +231,7 @@ func (p *Pusher) pushCard(stop, work context.Context, k cardKey) {
 	if err != nil {
 		if work.Err() == nil {
 			p.failed.Add(1)
-			p.limiter.emit(slog.LevelError, "store", "applepass: cannot read a pass's registrations; its devices get no push",
+			p.limiter.Log(slog.LevelError, "store", "applepass: cannot read a pass's registrations; its devices get no push",
 				"program", k.programID, "member", k.memberID, "err", err)
 		}
 		return
@@ -376,20 +285,20 @@ func (p *Pusher) push(stop, work context.Context, token string) {
 			return
 		case res.StatusCode == http.StatusForbidden:
 			p.failed.Add(1)
-			p.limiter.emit(slog.LevelError, "auth", "applepass: APNs refused our credentials; no pass update pushes go out",
+			p.limiter.Log(slog.LevelError, "auth", "applepass: APNs refused our credentials; no pass update pushes go out",
 				"status", res.StatusCode, "reason", res.Reason, "topic", p.cfg.PassTypeID)
 			return
 		case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
 			why = res.Reason
 		default:
 			p.failed.Add(1)
-			p.limiter.emit(slog.LevelError, "rejected", "applepass: APNs rejected a push",
+			p.limiter.Log(slog.LevelError, "rejected", "applepass: APNs rejected a push",
 				"token", redactToken(token), "status", res.StatusCode, "reason", res.Reason)
 			return
 		}
 		if attempt >= p.cfg.Retries {
 			p.failed.Add(1)
-			p.limiter.emit(slog.LevelWarn, "failed", "applepass: push failed after retries",
+			p.limiter.Log(slog.LevelWarn, "failed", "applepass: push failed after retries",
 				"token", redactToken(token), "attempts", attempt, "last_error", why)
 			return
 		}
@@ -410,7 +319,7 @@ func (p *Pusher) unregister(ctx context.Context, token string, before time.Time,
 	defer cancel()
 	n, err := p.cfg.Store.DeleteRegistrationsByToken(ctx, p.cfg.PassTypeID, token, before)
 	if err != nil {
-		p.limiter.emit(slog.LevelError, "store", "applepass: cannot remove an unregistered push token",
+		p.limiter.Log(slog.LevelError, "store", "applepass: cannot remove an unregistered push token",
 			"token", redactToken(token), "reason", reason, "err", err)
 		return
 	}
@@ -427,57 +336,4 @@ func backoff(attempt int) time.Duration {
 		d = min(firstBackoff<<(attempt-1), maxBackoff)
 	}
 	return d*8/10 + rand.N(d*4/10+1)
-}
-
-// dueCard is a card whose push is due at a time.
-type dueCard struct {
-	at  time.Time
-	key cardKey
-}
-
-// dueQueue is a heap of cards, the earliest due first.
-type dueQueue []dueCard
-
-func (q dueQueue) Len() int           { return len(q) }
-func (q dueQueue) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
-func (q dueQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *dueQueue) Push(x any)        { *q = append(*q, x.(dueCard)) }
-func (q *dueQueue) Pop() any {
-	old := *q
-	c := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return c
-}
-
-// logLimiter logs each kind of failure at most once per logEvery, with the
-// number of its occurrences left unlogged since. Kinds are a few constants,
-// so its map stays small.
-type logLimiter struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	last map[string]logState
-}
-
-type logState struct {
-	at         time.Time
-	suppressed int
-}
-
-// emit logs msg unless kind was logged less than logEvery ago.
-func (l *logLimiter) emit(level slog.Level, kind, msg string, args ...any) {
-	now := time.Now()
-	l.mu.Lock()
-	st := l.last[kind]
-	if !st.at.IsZero() && now.Sub(st.at) < logEvery {
-		st.suppressed++
-		l.last[kind] = st
-		l.mu.Unlock()
-		return
-	}
-	l.last[kind] = logState{at: now}
-	l.mu.Unlock()
-	if st.suppressed > 0 {
-		args = append(args, "suppressed_since_last_log", st.suppressed)
-	}
-	l.log.Log(context.Background(), level, msg, args...)
 }
