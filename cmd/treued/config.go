@@ -65,8 +65,11 @@ type Config struct {
 	GoogleServiceAccountFile string
 	GoogleIssuerID           string
 	GoogleOrigins            string
-	LogLevel                 slog.Level
-	LogFormat                string
+	// GoogleSyncRate bounds the Wallet API requests per second of this
+	// replica: Google's quota is per project, so replicas share it.
+	GoogleSyncRate float64
+	LogLevel       slog.Level
+	LogFormat      string
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -133,6 +136,14 @@ func (c *Config) settings() []setting {
 		{"google-service-account", "TREUE_GOOGLE_SERVICE_ACCOUNT_FILE", "", "Google Wallet: service account key file (JSON); empty: a development key in dev mode, no Google Wallet otherwise", str(&c.GoogleServiceAccountFile)},
 		{"google-issuer-id", "TREUE_GOOGLE_ISSUER_ID", "", "Google Wallet issuer id", str(&c.GoogleIssuerID)},
 		{"google-origins", "TREUE_GOOGLE_ORIGINS", "", "web origins (comma-separated) whose pages show the Save to Google Wallet button", str(&c.GoogleOrigins)},
+		{"google-sync-rate", "TREUE_GOOGLE_SYNC_RATE", "20", "Wallet API requests per second of this replica (Google allows about 20 per project: divide among replicas)", func(v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil && !(f > 0 && f <= 1000) {
+				err = errors.New("want a rate above 0 and at most 1000")
+			}
+			c.GoogleSyncRate = f
+			return err
+		}},
 		{"log-level", "TREUE_LOG_LEVEL", "info", "debug, info, warn or error", func(v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"log-format", "TREUE_LOG_FORMAT", "text", "text or json", str(&c.LogFormat)},
 		{"read-header-timeout", "TREUE_READ_HEADER_TIMEOUT", "5s", "time to read a request's headers", dur(&c.ReadHeaderTimeout)},

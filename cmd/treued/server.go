@@ -17,6 +17,7 @@ import (
 	"github.com/treue/treue/firebaseauth"
 	"github.com/treue/treue/loyalty"
 	"github.com/treue/treue/realtime"
+	"github.com/treue/treue/wallet/googlepass"
 )
 
 // server is treued's wiring: one store, one domain service, one HTTP server.
@@ -33,6 +34,7 @@ type server struct {
 	dev      bool
 	program  string
 	apple    *applePasses
+	google   *googlePasses
 }
 
 // newServer opens the store, applies the seed and binds the listen address.
@@ -76,21 +78,30 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 	if s.apple, err = s.openApplePasses(publicURL); err != nil {
 		return nil, err
 	}
-	hubCfg := realtime.Config{Logger: s.log}
-	var apple bff.ApplePasses
-	if s.apple != nil {
-		hubCfg.Delivered = s.apple.pusher.CardsChanged
-		apple = s.apple.svc
-	}
-	google, err := s.openGooglePasses()
-	if err != nil {
+	if s.google, err = s.openGooglePasses(publicURL); err != nil {
 		return nil, err
 	}
-	var googleLinks bff.GooglePasses
-	if google != nil {
-		googleLinks = google
+	var (
+		apple     bff.ApplePasses
+		google    bff.GooglePasses
+		delivered []func([]loyalty.CardChange)
+	)
+	if s.apple != nil {
+		apple = s.apple.svc
+		delivered = append(delivered, s.apple.pusher.CardsChanged)
 	}
-	hub = realtime.NewHub(svc, s.broker, hubCfg)
+	if s.google != nil {
+		google = s.google.links
+		delivered = append(delivered, s.google.syncer.CardsChanged)
+	}
+	hub = realtime.NewHub(svc, s.broker, realtime.Config{
+		Logger: s.log,
+		Delivered: func(c []loyalty.CardChange) {
+			for _, fn := range delivered {
+				fn(c)
+			}
+		},
+	})
 	s.hub = hub
 	devKey := ""
 	if s.dev {
@@ -114,10 +125,13 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		Logger:          s.log,
 		ApplePasses:     apple,
-		GooglePasses:    googleLinks,
+		GooglePasses:    google,
 	}))
 	if s.apple != nil {
 		mux.Handle(s.apple.svc.WebServicePath()+"/", s.apple.svc.WebService())
+	}
+	if s.google != nil {
+		mux.Handle(googlepass.WebPath+"/", s.google.handler)
 	}
 	s.http = &http.Server{
 		Handler:           mux,
@@ -170,6 +184,10 @@ func (s *server) serve(ctx context.Context) error {
 	jobsDone.Go(func() { s.hub.Run(jobs) })
 	if s.apple != nil {
 		jobsDone.Go(func() { s.apple.pusher.Run(jobs) })
+	}
+	if s.google != nil {
+		jobsDone.Go(func() { s.google.syncer.Run(jobs) })
+		jobsDone.Go(func() { s.google.writeClasses(jobs, s) })
 	}
 	defer func() {
 		stopJobs()

@@ -12,6 +12,7 @@ import (
 	"github.com/treue/treue/store/postgres"
 	"github.com/treue/treue/store/sqlite"
 	"github.com/treue/treue/wallet/applepass"
+	"github.com/treue/treue/wallet/googlepass"
 )
 
 // Store is a loyalty.Store whose whole ledger can be audited, and that
@@ -19,6 +20,8 @@ import (
 type Store interface {
 	loyalty.Store
 	applepass.Store
+	// GooglePasses returns the store's Google Wallet passes.
+	GooglePasses() googlepass.Store
 	// CheckInvariants returns an error listing every violation of the
 	// ledger's invariants, or nil.
 	CheckInvariants(ctx context.Context) error
