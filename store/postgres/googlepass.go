@@ -155,8 +155,8 @@ func (g *GooglePasses) MarkSynced(ctx context.Context, programID, memberID strin
 }
 
 // ReserveNotification records a notification of the member's pass at now
-// unless limit were recorded after now-window and up to now; ok reports
-// whether it recorded one. It removes the pass's records older than the
+// unless limit were recorded after now-window (later ones included: another
+// replica's clock may run ahead); ok reports whether it recorded one. It removes the pass's records older than the
 // window. It returns a loyalty.ErrNotFound error when the member has no
 // pass.
 //
@@ -178,8 +178,8 @@ func (g *GooglePasses) ReserveNotification(ctx context.Context, programID, membe
 		}
 		var n int
 		err = t.scanRow(ctx, func(row pgx.Row) error { return row.Scan(&n) },
-			"SELECT count(*) FROM google_notifications WHERE program_id = $1 AND member_id = $2 AND at > $3 AND at <= $4",
-			programID, memberID, after, now)
+			"SELECT count(*) FROM google_notifications WHERE program_id = $1 AND member_id = $2 AND at > $3",
+			programID, memberID, after)
 		if err != nil {
 			return fmt.Errorf("postgres: count google notifications: %w", err)
 		}

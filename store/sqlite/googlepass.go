@@ -149,8 +149,8 @@ func (g *GooglePasses) MarkSynced(ctx context.Context, programID, memberID strin
 }
 
 // ReserveNotification records a notification of the member's pass at now
-// unless limit were recorded after now-window and up to now; ok reports
-// whether it recorded one. It removes the pass's records older than the
+// unless limit were recorded after now-window (later ones included: another
+// replica's clock may run ahead); ok reports whether it recorded one. It removes the pass's records older than the
 // window. It returns a loyalty.ErrNotFound error when the member has no
 // pass. The writer's transactions run one at a time, so the limit holds
 // under concurrent calls.
@@ -170,8 +170,8 @@ func (g *GooglePasses) ReserveNotification(ctx context.Context, programID, membe
 			return fmt.Errorf("sqlite: remove old google notifications: %w", err)
 		}
 		var n int
-		if err := t.tx.QueryRowContext(ctx, "SELECT count(*) FROM google_notifications WHERE program_id = ? AND member_id = ? AND at > ? AND at <= ?",
-			programID, memberID, after, at).Scan(&n); err != nil {
+		if err := t.tx.QueryRowContext(ctx, "SELECT count(*) FROM google_notifications WHERE program_id = ? AND member_id = ? AND at > ?",
+			programID, memberID, after).Scan(&n); err != nil {
 			return fmt.Errorf("sqlite: count google notifications: %w", err)
 		}
 		if n >= limit {

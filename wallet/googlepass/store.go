@@ -62,9 +62,9 @@ type Store interface {
 	// expiring at expiryWarned (zero keeps the date recorded before).
 	MarkSynced(ctx context.Context, programID, memberID string, at time.Time, tier string, expiryWarned time.Time) error
 	// ReserveNotification records a notifying update of the member's
-	// object at now unless limit of them were recorded in the window
-	// before now (after now-window, up to now); ok reports whether it
-	// recorded one. Concurrent calls for one pass, from any number of
+	// object at now unless limit of them were recorded after now-window;
+	// ok reports whether it recorded one. Records after now count too:
+	// another replica's clock may run ahead. Concurrent calls for one pass, from any number of
 	// replicas, never record more than limit in a window. Records older
 	// than the window may be removed.
 	ReserveNotification(ctx context.Context, programID, memberID string, now time.Time, window time.Duration, limit int) (ok bool, err error)

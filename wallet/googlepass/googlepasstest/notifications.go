@@ -46,6 +46,14 @@ func testReserve(t *testing.T, e *env) {
 		t.Errorf("ReserveNotification with a limit of %d after %d: ok = false", limit+1, limit)
 	}
 	e.wantPass(p, p)
+
+	// Another replica, its clock a minute ahead, recorded the last ones:
+	// they count.
+	ahead := later.Add(20 * window)
+	for range limit {
+		want("on a clock a minute ahead", ahead.Add(time.Minute), true)
+	}
+	want("behind the other clock", ahead, false)
 }
 
 func testReservePerPass(t *testing.T, e *env) {
