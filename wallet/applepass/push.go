@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -177,39 +176,11 @@ func (p *Pusher) Stats() PushStats {
 // passes update when Wallet next refreshes them). Run may be called again
 // after it returned, not concurrently.
 func (p *Pusher) Run(ctx context.Context) {
-	// Pushes in flight outlive ctx by the grace period.
-	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
-	defer abandon()
-	slots := make(chan struct{}, p.cfg.Workers)
-	var wg sync.WaitGroup
-	for ctx.Err() == nil {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			continue
-		}
-		k, _, ok := p.queue.Next(ctx)
-		if !ok {
-			<-slots
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			p.pushCard(ctx, work, k)
-			p.queue.Done(k)
-		})
+	push := func(stop, work context.Context, k cardKey, _ struct{}) { p.pushCard(stop, work, k) }
+	if n := p.queue.Serve(ctx, p.cfg.Workers, shutdownGrace, push); n > 0 {
+		p.log.Warn("applepass: stopping: abandoned the pushes still in flight", "grace", shutdownGrace, "in_flight", n)
 	}
-
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(shutdownGrace):
-		p.log.Warn("applepass: stopping: abandoning the pushes still in flight", "grace", shutdownGrace, "in_flight", len(slots))
-		abandon()
-		<-done
-	}
-	if n := p.Stats().Queued; n > 0 {
+	if n := p.queue.Len(); n > 0 {
 		p.log.Info("applepass: stopping with cards waiting for a push", "cards", n)
 	}
 }

@@ -545,7 +545,7 @@ func TestPushRunAbandonsStuckPushes(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not abandon a push APNs never answers")
 	}
-	if !strings.Contains(e.logs.String(), "abandoning the pushes still in flight") {
+	if !strings.Contains(e.logs.String(), "abandoned the pushes still in flight") {
 		t.Errorf("no log line about the abandoned push:\n%s", e.logs)
 	}
 	if s := e.pusher.Stats(); s.Sent != 0 || s.Failed != 0 {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/treue/treue/store/storetest"
 	"github.com/treue/treue/wallet/googlepass"
 	"github.com/treue/treue/wallet/googlepass/fakegoogle"
 )
@@ -28,30 +29,12 @@ const (
 // starts.
 var callbackTestStart = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
-// testClock is a simulated clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // callbackEnv is a Verifier for callbackTestIssuer and the fake Google
 // whose keys it fetches.
 type callbackEnv struct {
 	google *fakegoogle.CallbackSigner
 	keys   *httptest.Server
-	clock  *testClock
+	clock  *storetest.Clock
 	v      *googlepass.Verifier
 }
 
@@ -75,7 +58,7 @@ func newCallbackSigner(t testing.TB) *fakegoogle.CallbackSigner {
 // a test server, on a simulated clock at callbackTestStart.
 func newCallbackEnv(t testing.TB) *callbackEnv {
 	t.Helper()
-	e := &callbackEnv{google: newCallbackSigner(t), clock: &testClock{now: callbackTestStart}}
+	e := &callbackEnv{google: newCallbackSigner(t), clock: storetest.NewClock(callbackTestStart)}
 	e.keys = httptest.NewServer(e.google.KeysHandler())
 	t.Cleanup(e.keys.Close)
 	e.v = newTestVerifier(t, e.keys.URL, e.clock)
@@ -84,7 +67,7 @@ func newCallbackEnv(t testing.TB) *callbackEnv {
 
 // newTestVerifier returns a Verifier for callbackTestIssuer that fetches
 // its keys from keysURL.
-func newTestVerifier(t testing.TB, keysURL string, clock *testClock) *googlepass.Verifier {
+func newTestVerifier(t testing.TB, keysURL string, clock *storetest.Clock) *googlepass.Verifier {
 	t.Helper()
 	v, err := googlepass.NewVerifier(googlepass.VerifierConfig{
 		IssuerID: callbackTestIssuer,
@@ -755,7 +738,7 @@ func TestVerifyGoogleCallback(t *testing.T) {
 	srv := httptest.NewServer(google.KeysHandler())
 	t.Cleanup(srv.Close)
 	// 88 s before the message expires.
-	clock := &testClock{now: time.Date(2025, 10, 1, 10, 1, 0, 0, time.UTC)}
+	clock := storetest.NewClock(time.Date(2025, 10, 1, 10, 1, 0, 0, time.UTC))
 	newVerifier := func(issuerID string) *googlepass.Verifier {
 		v, err := googlepass.NewVerifier(googlepass.VerifierConfig{IssuerID: issuerID, KeysURL: srv.URL, Now: clock.Now})
 		if err != nil {

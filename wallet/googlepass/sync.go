@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -245,35 +244,8 @@ func (s *Syncer) Stats() SyncStats {
 // the next change). Run may be called again after it returned, not
 // concurrently.
 func (s *Syncer) Run(ctx context.Context) {
-	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
-	defer abandon()
-	slots := make(chan struct{}, s.cfg.Workers)
-	var wg sync.WaitGroup
-	for ctx.Err() == nil {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			continue
-		}
-		k, st, ok := s.queue.Next(ctx)
-		if !ok {
-			<-slots
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			s.sync(ctx, work, k, st)
-			s.queue.Done(k)
-		})
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(shutdownGrace):
-		s.log.Warn("googlepass: stopping: abandoning the syncs still in flight", "grace", shutdownGrace, "in_flight", len(slots))
-		abandon()
-		<-done
+	if n := s.queue.Serve(ctx, s.cfg.Workers, shutdownGrace, s.sync); n > 0 {
+		s.log.Warn("googlepass: stopping: abandoned the syncs still in flight", "grace", shutdownGrace, "in_flight", n)
 	}
 	if n := s.queue.Len(); n > 0 {
 		s.log.Info("googlepass: stopping with cards waiting for a sync", "cards", n)

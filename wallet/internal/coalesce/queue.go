@@ -174,3 +174,45 @@ func (h *dueHeap[K]) Pop() any {
 	*h = old[:len(old)-1]
 	return d
 }
+
+// Serve takes due keys and runs update for each, at most workers at once,
+// until ctx is done; it marks each key Done after its update. update gets
+// two contexts: stop, which is ctx (once it is done, failures are not
+// worth retrying), and work, which outlives ctx by grace so that updates
+// in flight can finish. Serve returns when they have, or when grace has
+// passed and it cancelled work; abandoned counts the updates still running
+// then. Keys still waiting stay queued. One Serve at a time.
+func (q *Queue[K, V]) Serve(ctx context.Context, workers int, grace time.Duration, update func(stop, work context.Context, k K, v V)) (abandoned int) {
+	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandon()
+	slots := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for ctx.Err() == nil {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			continue
+		}
+		k, v, ok := q.Next(ctx)
+		if !ok {
+			<-slots
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			update(ctx, work, k, v)
+			q.Done(k)
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return 0
+	case <-time.After(grace):
+		abandoned = len(slots)
+		abandon()
+		<-done
+		return abandoned
+	}
+}
