@@ -55,16 +55,7 @@ func passBalance(t *testing.T, p map[string]any) any {
 func TestApplePassInDevMode(t *testing.T) {
 	base, out := startTreued(t, nil)
 	ctx := context.Background()
-	opts := connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			if strings.HasPrefix(req.Spec().Procedure, "/treue.v1.PosService/") {
-				req.Header().Set("Authorization", "Bearer demo-store-key")
-			} else {
-				req.Header().Set("Authorization", "Bearer dev:alice")
-			}
-			return next(ctx, req)
-		}
-	}))
+	opts := devAuth("alice")
 	wallet := treuev1connect.NewWalletServiceClient(http.DefaultClient, base, opts)
 	if _, err := wallet.GetApplePass(ctx, connect.NewRequest(&treuev1.GetApplePassRequest{})); connect.CodeOf(err) != connect.CodeFailedPrecondition {
 		t.Fatalf("GetApplePass before enrolling: %v, want failed_precondition", err)

@@ -21,16 +21,7 @@ import (
 func TestGoogleWalletInDevMode(t *testing.T) {
 	base, out := startTreued(t, nil)
 	ctx := context.Background()
-	opts := connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			if strings.HasPrefix(req.Spec().Procedure, "/treue.v1.PosService/") {
-				req.Header().Set("Authorization", "Bearer demo-store-key")
-			} else {
-				req.Header().Set("Authorization", "Bearer dev:gina")
-			}
-			return next(ctx, req)
-		}
-	}))
+	opts := devAuth("gina")
 	enr, err := treuev1connect.NewAccountServiceClient(http.DefaultClient, base, opts).Enroll(ctx, connect.NewRequest(&treuev1.EnrollRequest{}))
 	if err != nil {
 		t.Fatal(err)

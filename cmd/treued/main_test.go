@@ -72,6 +72,21 @@ func startTreued(t *testing.T, env map[string]string) (string, *syncBuffer) {
 	return "", nil
 }
 
+// devAuth returns the client option that signs in as the dev user uid,
+// and as the demo store's till on PosService.
+func devAuth(uid string) connect.ClientOption {
+	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			if strings.HasPrefix(req.Spec().Procedure, "/treue.v1.PosService/") {
+				req.Header().Set("Authorization", "Bearer demo-store-key")
+			} else {
+				req.Header().Set("Authorization", "Bearer dev:"+uid)
+			}
+			return next(ctx, req)
+		}
+	}))
+}
+
 // h2cClient speaks HTTP/2 without TLS, as gRPC clients do.
 func h2cClient() *http.Client {
 	tr := &http.Transport{Protocols: new(http.Protocols)}
@@ -87,16 +102,7 @@ func TestRunServesTheDemoProgram(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	auth := connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			if strings.HasPrefix(req.Spec().Procedure, "/treue.v1.PosService/") {
-				req.Header().Set("Authorization", "Bearer demo-store-key")
-			} else {
-				req.Header().Set("Authorization", "Bearer dev:alice")
-			}
-			return next(ctx, req)
-		}
-	}))
+	auth := devAuth("alice")
 	clients := []struct {
 		name string
 		hc   *http.Client
