@@ -13,6 +13,12 @@ import "embed"
 //go:embed demo/program.json
 var DemoProgram []byte
 
+// DemoRules are the demo café's gamification rules: stars, boosts, tiers,
+// challenges and bonuses (see package gamification for the format).
+//
+//go:embed demo/rules.json
+var DemoRules []byte
+
 // ApplePassImages holds the demo café's store card images (icon, logo and
 // strip at @1x, @2x and @3x, about 400 KB) under "applepass/"; pass
 // fs.Sub(ApplePassImages, "applepass") to applepass.Images. go generate
