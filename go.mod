@@ -15,6 +15,7 @@ require (
 	github.com/smallstep/pkcs7 v0.2.3
 	github.com/valkey-io/valkey-go v1.0.79
 	golang.org/x/oauth2 v0.30.0
+	golang.org/x/time v0.11.0
 	google.golang.org/api v0.231.0
 	google.golang.org/protobuf v1.36.12
 	modernc.org/sqlite v1.61.1
@@ -77,7 +78,6 @@ require (
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
-	golang.org/x/time v0.11.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 	google.golang.org/appengine/v2 v2.0.6 // indirect
 	google.golang.org/genproto v0.0.0-20250505200425-f936aa4a68b2 // indirect

@@ -2,6 +2,7 @@ package bff
 
 import (
 	"context"
+	"fmt"
 
 	"connectrpc.com/connect"
 
@@ -21,7 +22,15 @@ func (h accountHandler) Enroll(ctx context.Context, req *connect.Request[treuev1
 	if err != nil {
 		return nil, err
 	}
-	card, created, err := h.svc.Enroll(ctx, c, l)
+	var (
+		card    loyalty.Card
+		created bool
+	)
+	if code := req.Msg.GetReferralCode(); code != "" {
+		card, created, err = h.svc.EnrollReferred(ctx, c, l, code)
+	} else {
+		card, created, err = h.svc.Enroll(ctx, c, l)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -41,4 +50,54 @@ func (h accountHandler) GetProfile(ctx context.Context, _ *connect.Request[treue
 		return nil, err
 	}
 	return connect.NewResponse(&treuev1.GetProfileResponse{Profile: toProtoProfile(card, card.Member.Locale)}), nil
+}
+
+func (h accountHandler) GetReferralCode(ctx context.Context, req *connect.Request[treuev1.GetReferralCodeRequest]) (*connect.Response[treuev1.GetReferralCodeResponse], error) {
+	c, err := customerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := parseLocale(req.Msg.GetLocale()); err != nil {
+		return nil, err
+	}
+	code, err := h.svc.ReferralCode(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.svc.Program(ctx, c.ProgramID)
+	if err != nil {
+		return nil, err
+	}
+	var m loyalty.Member
+	if req.Msg.GetLocale() == treuev1.Locale_LOCALE_UNSPECIFIED {
+		card, err := h.svc.Card(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		m = card.Member
+	}
+	return connect.NewResponse(&treuev1.GetReferralCodeResponse{
+		Code:      code,
+		ShareText: referralShareText(p, code, localeOf(req.Msg.GetLocale(), m)),
+	}), nil
+}
+
+// referralShareText returns the sentence a member shares their referral
+// code with: "Mit meinem Code K7QD-M2XH bekommst du 25 Sterne bei Café
+// Treue."
+func referralShareText(p loyalty.Program, code string, l loyalty.Locale) string {
+	var points int64
+	if p.Rules != nil && p.Rules.Referral != nil {
+		points = p.Rules.Referral.RefereePoints
+	}
+	if points <= 0 {
+		return loyalty.Text{
+			DE: fmt.Sprintf("Melde dich mit meinem Code %s bei %s an.", code, p.Name),
+			EN: fmt.Sprintf("Join %s with my code %s.", p.Name, code),
+		}.In(l)
+	}
+	return loyalty.Text{
+		DE: fmt.Sprintf("Mit meinem Code %s bekommst du %s %s bei %s.", code, loyalty.GroupThousands(points, "."), p.PointName.DE, p.Name),
+		EN: fmt.Sprintf("Use my code %s to get %s %s at %s.", code, loyalty.GroupThousands(points, ","), p.PointName.In(loyalty.LocaleEN), p.Name),
+	}.In(l)
 }

@@ -6,8 +6,14 @@ import "github.com/treue/treue/proto/treue/v1/treuev1connect"
 // refuses every procedure that is not in it; a test checks that every
 // procedure of every service has an entry.
 var audiences = map[string]audience{
-	treuev1connect.AccountServiceEnrollProcedure:     customerSelf,
-	treuev1connect.AccountServiceGetProfileProcedure: customerSelf,
+	treuev1connect.AccountServiceEnrollProcedure:           customerSelf,
+	treuev1connect.AccountServiceGetProfileProcedure:       customerSelf,
+	treuev1connect.AccountServiceGetReferralCodeProcedure:  customerSelf,
+	treuev1connect.AccountServiceRegisterDeviceProcedure:   customerSelf,
+	treuev1connect.AccountServiceUnregisterDeviceProcedure: customerSelf,
+	treuev1connect.AccountServiceListDevicesProcedure:      customerSelf,
+	treuev1connect.AccountServiceGetConsentsProcedure:      customerSelf,
+	treuev1connect.AccountServiceSetConsentProcedure:       customerSelf,
 
 	treuev1connect.CardServiceGetCardProcedure:        customerSelf,
 	treuev1connect.CardServiceListActivityProcedure:   customerSelf,
@@ -20,8 +26,12 @@ var audiences = map[string]audience{
 	treuev1connect.WalletServiceGetGoogleWalletLinkProcedure: customerSelf,
 
 	treuev1connect.RewardServiceListRewardsProcedure:  customerSelf,
-	treuev1connect.RewardServiceRedeemRewardProcedure: customerSelf,
+	treuev1connect.RewardServiceRedeemRewardProcedure: customerSensitive,
 	treuev1connect.RewardServiceListVouchersProcedure: customerSelf,
+
+	treuev1connect.ChallengeServiceListChallengesProcedure:    customerSelf,
+	treuev1connect.ChallengeServiceGetChallengeProcedure:      customerSelf,
+	treuev1connect.ChallengeServiceActivateChallengeProcedure: customerSelf,
 
 	treuev1connect.PosServiceLookupMemberProcedure:  tillOfProgram,
 	treuev1connect.PosServiceEarnProcedure:          tillOfProgram,
@@ -30,4 +40,11 @@ var audiences = map[string]audience{
 	treuev1connect.PosServiceHoldProcedure:          tillOfProgram,
 	treuev1connect.PosServiceCaptureProcedure:       tillOfProgram,
 	treuev1connect.PosServiceReleaseProcedure:       tillOfProgram,
+
+	treuev1connect.AdminServiceGetRulesProcedure:     operatorOfProgram,
+	treuev1connect.AdminServiceUpdateRulesProcedure:  operatorOfProgram,
+	treuev1connect.AdminServicePutChallengeProcedure: operatorOfProgram,
+	treuev1connect.AdminServiceEndChallengeProcedure: operatorOfProgram,
+	treuev1connect.AdminServicePutRewardProcedure:    operatorOfProgram,
+	treuev1connect.AdminServiceSimulateProcedure:     operatorOfProgram,
 }

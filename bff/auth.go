@@ -12,10 +12,15 @@ import (
 	"github.com/treue/treue/loyalty"
 )
 
-// TokenVerifier checks a customer's ID token and returns the user id it was
-// issued to. firebaseauth.Verifier checks Firebase ID tokens.
+// TokenVerifier checks customers' ID tokens. firebaseauth.Verifier checks
+// Firebase ID tokens.
 type TokenVerifier interface {
-	VerifyIDToken(ctx context.Context, token string) (uid string, err error)
+	// VerifyIDToken returns the identity of a valid token, or an error.
+	VerifyIDToken(ctx context.Context, token string) (loyalty.Identity, error)
+	// VerifyIDTokenAndCheckRevoked also asks the identity provider whether
+	// the token was revoked or its user disabled; it is used for the
+	// sensitive procedures (customerSensitive).
+	VerifyIDTokenAndCheckRevoked(ctx context.Context, token string) (loyalty.Identity, error)
 }
 
 // DevTokens is a TokenVerifier for local development: it accepts
@@ -28,16 +33,29 @@ type DevTokens struct {
 // devTokenPrefix starts a development token.
 const devTokenPrefix = "dev:"
 
-// VerifyIDToken returns the uid of a dev token, or what Next says.
-func (d DevTokens) VerifyIDToken(ctx context.Context, token string) (string, error) {
+// VerifyIDToken returns the identity of a dev token, or what Next says.
+func (d DevTokens) VerifyIDToken(ctx context.Context, token string) (loyalty.Identity, error) {
+	return d.verify(ctx, token, false)
+}
+
+// VerifyIDTokenAndCheckRevoked returns the identity of a dev token (dev
+// tokens cannot be revoked), or what Next says.
+func (d DevTokens) VerifyIDTokenAndCheckRevoked(ctx context.Context, token string) (loyalty.Identity, error) {
+	return d.verify(ctx, token, true)
+}
+
+func (d DevTokens) verify(ctx context.Context, token string, checkRevoked bool) (loyalty.Identity, error) {
 	if uid, ok := strings.CutPrefix(token, devTokenPrefix); ok {
 		if uid == "" || len(uid) > 128 || strings.ContainsAny(uid, " \t\r\n") {
-			return "", errors.New("dev token needs a uid of 1 to 128 characters without spaces: dev:<uid>")
+			return loyalty.Identity{}, errors.New("dev token needs a uid of 1 to 128 characters without spaces: dev:<uid>")
 		}
-		return uid, nil
+		return loyalty.Identity{UID: uid}, nil
 	}
 	if d.Next == nil {
-		return "", errors.New("only dev tokens (dev:<uid>) are accepted in dev mode")
+		return loyalty.Identity{}, errors.New("only dev tokens (dev:<uid>) are accepted in dev mode")
+	}
+	if checkRevoked {
+		return d.Next.VerifyIDTokenAndCheckRevoked(ctx, token)
 	}
 	return d.Next.VerifyIDToken(ctx, token)
 }
@@ -52,8 +70,14 @@ type audience int
 const (
 	// customerSelf: a signed-in customer, acting on their own data only.
 	customerSelf audience = iota + 1
+	// customerSensitive: customerSelf, and the token is checked against
+	// revocation (spending points, erasing data).
+	customerSensitive
 	// tillOfProgram: a store's till, acting within its own program only.
 	tillOfProgram
+	// operatorOfProgram: a program's operator, configuring its own program
+	// only, by its operator API key (never a till's).
+	operatorOfProgram
 )
 
 type principalKey struct{}
@@ -61,7 +85,10 @@ type principalKey struct{}
 // principal is the authenticated caller of one request.
 type principal struct {
 	customer loyalty.Customer
+	// identity is the customer's verified token.
+	identity loyalty.Identity
 	till     loyalty.Till
+	operator loyalty.Operator
 }
 
 // customerFrom returns the signed-in customer of ctx.
@@ -82,11 +109,21 @@ func tillFrom(ctx context.Context) (loyalty.Till, error) {
 	return p.till, nil
 }
 
+// operatorFrom returns the authenticated operator of ctx.
+func operatorFrom(ctx context.Context) (loyalty.Operator, error) {
+	p, _ := ctx.Value(principalKey{}).(principal)
+	if p.operator.ID == "" {
+		return loyalty.Operator{}, errors.New("no operator in context: procedure missing from the audience table")
+	}
+	return p.operator, nil
+}
+
 // authenticator is the interceptor that authenticates every call according
 // to the audience table, before any handler runs.
 type authenticator struct {
 	verifier       TokenVerifier
 	tills          func(ctx context.Context, key string) (loyalty.Till, error)
+	operators      func(ctx context.Context, key string) (loyalty.Operator, error)
 	defaultProgram string
 	log            *slog.Logger
 }
@@ -102,8 +139,12 @@ func (a *authenticator) authenticate(ctx context.Context, procedure string, h in
 		return nil, connect.NewError(connect.CodeUnauthenticated, errors.New(`missing "Authorization: Bearer <token>" header`))
 	}
 	switch who {
-	case customerSelf:
-		uid, err := a.verifier.VerifyIDToken(ctx, token)
+	case customerSelf, customerSensitive:
+		verify := a.verifier.VerifyIDToken
+		if who == customerSensitive {
+			verify = a.verifier.VerifyIDTokenAndCheckRevoked
+		}
+		id, err := verify(ctx, token)
 		if err != nil {
 			a.log.InfoContext(ctx, "customer token refused", "procedure", procedure, "err", err)
 			return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("invalid ID token"))
@@ -115,7 +156,7 @@ func (a *authenticator) authenticate(ctx context.Context, procedure string, h in
 		if len(program) > 64 {
 			return nil, connect.NewError(connect.CodeInvalidArgument, errors.New(ProgramHeader+" header is too long"))
 		}
-		return context.WithValue(ctx, principalKey{}, principal{customer: loyalty.Customer{ProgramID: program, UID: uid}}), nil
+		return context.WithValue(ctx, principalKey{}, principal{customer: loyalty.Customer{ProgramID: program, UID: id.UID}, identity: id}), nil
 	case tillOfProgram:
 		t, err := a.tills(ctx, token)
 		if err != nil {
@@ -125,6 +166,15 @@ func (a *authenticator) authenticate(ctx context.Context, procedure string, h in
 			return nil, err
 		}
 		return context.WithValue(ctx, principalKey{}, principal{till: t}), nil
+	case operatorOfProgram:
+		o, err := a.operators(ctx, token)
+		if err != nil {
+			if errors.Is(err, loyalty.ErrUnauthenticated) {
+				return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("unknown operator API key"))
+			}
+			return nil, err
+		}
+		return context.WithValue(ctx, principalKey{}, principal{operator: o}), nil
 	}
 	return nil, connect.NewError(connect.CodeInternal, errors.New("internal error"))
 }

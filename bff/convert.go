@@ -72,17 +72,79 @@ func toProtoCardState(st loyalty.CardState, l loyalty.Locale) *treuev1.Card {
 	return pc
 }
 
-// baseTierID is the id of the tier every member starts in.
+// baseTierID is the id of the tier every member of a program without
+// tiers is in.
 const baseTierID = "base"
 
+// toProtoTier returns the member's tier: the rules' tier, or the base tier
+// in programs without tiers.
 func toProtoTier(st loyalty.CardState, l loyalty.Locale) *treuev1.Tier {
-	return &treuev1.Tier{Id: baseTierID, Name: st.TierName.In(l)}
+	id := st.TierID
+	if id == "" {
+		id = baseTierID
+	}
+	return &treuev1.Tier{Id: id, Name: st.TierName.In(l)}
 }
 
-// toProtoTierProgress returns the tier part of the home screen. Until the
-// program has tiers, every member is in the base tier with no next one.
+// toProtoChallengeProgresses returns the card's challenge progress, as of
+// the member's last purchase.
+func toProtoChallengeProgresses(goals []loyalty.GoalProgress, l loyalty.Locale) []*treuev1.ChallengeProgress {
+	var out []*treuev1.ChallengeProgress
+	for _, g := range goals {
+		out = append(out, &treuev1.ChallengeProgress{
+			ChallengeId:  g.ID,
+			Title:        g.Name.In(l),
+			Current:      g.Current,
+			Target:       g.Target,
+			ProgressText: g.Text.In(l),
+			BonusPoints:  g.Reward,
+			EndTime:      optTime(g.EndsAt),
+			Completed:    g.Target > 0 && g.Current >= g.Target,
+		})
+	}
+	return out
+}
+
+// toProtoStampCards returns the card's stamp card progress.
+func toProtoStampCards(goals []loyalty.GoalProgress, l loyalty.Locale) []*treuev1.StampCardProgress {
+	var out []*treuev1.StampCardProgress
+	for _, g := range goals {
+		out = append(out, &treuev1.StampCardProgress{
+			Id:           g.ID,
+			Name:         g.Name.In(l),
+			Current:      g.Current,
+			Target:       g.Target,
+			ProgressText: g.Text.In(l),
+		})
+	}
+	return out
+}
+
+// optTime returns t as a timestamp, nil when t is zero (open, unknown).
+func optTime(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// toProtoTierProgress returns the tier part of the home screen: the tier
+// and, below the top tier, how far the next one is. In programs without
+// tiers every member is in the base tier with no next one.
 func toProtoTierProgress(st loyalty.CardState, l loyalty.Locale) *treuev1.TierProgress {
-	return &treuev1.TierProgress{Tier: toProtoTier(st, l)}
+	tp := &treuev1.TierProgress{Tier: toProtoTier(st, l)}
+	if st.NextTierID == "" {
+		return tp
+	}
+	tp.NextTier = &treuev1.Tier{Id: st.NextTierID, Name: st.NextTierName.In(l)}
+	tp.QualifyingPoints = st.QualifyingPoints
+	tp.NextTierPoints = st.NextTierPoints
+	missing := max(st.NextTierPoints-st.QualifyingPoints, 0)
+	tp.ProgressText = loyalty.Text{
+		DE: fmt.Sprintf("Noch %s %s bis %s", loyalty.GroupThousands(missing, "."), st.PointName.DE, st.NextTierName.DE),
+		EN: fmt.Sprintf("%s more %s to %s", loyalty.GroupThousands(missing, ","), st.PointName.In(loyalty.LocaleEN), st.NextTierName.In(loyalty.LocaleEN)),
+	}.In(l)
+	return tp
 }
 
 // stateLocale returns the language of texts for the card state st: the
@@ -109,6 +171,8 @@ var activityKinds = map[loyalty.EntryKind]treuev1.ActivityKind{
 	loyalty.EntryAdjust:  treuev1.ActivityKind_ACTIVITY_KIND_ADJUST,
 	loyalty.EntryExpire:  treuev1.ActivityKind_ACTIVITY_KIND_EXPIRE,
 	loyalty.EntryCapture: treuev1.ActivityKind_ACTIVITY_KIND_CAPTURE,
+	loyalty.EntryTier:    treuev1.ActivityKind_ACTIVITY_KIND_TIER,
+	loyalty.EntryVoucher: treuev1.ActivityKind_ACTIVITY_KIND_VOUCHER,
 }
 
 func toProtoActivity(e loyalty.Entry, l loyalty.Locale) *treuev1.Activity {
@@ -179,4 +243,19 @@ func toProtoHold(h loyalty.Hold) *treuev1.PointsHold {
 		CreateTime:     timestamppb.New(h.CreatedAt),
 		ExpireTime:     timestamppb.New(h.ExpiresAt),
 	}
+}
+
+// fromProtoLineItems returns a receipt's lines; the domain validates each.
+func fromProtoLineItems(items []*treuev1.LineItem) ([]loyalty.LineItem, error) {
+	if len(items) > loyalty.MaxLineItems {
+		return nil, fmt.Errorf("%w: at most %d line_items are allowed, got %d", loyalty.ErrInvalid, loyalty.MaxLineItems, len(items))
+	}
+	var lines []loyalty.LineItem
+	for _, li := range items {
+		lines = append(lines, loyalty.LineItem{
+			SKU: li.GetSku(), Name: li.GetName(), Category: li.GetCategory(),
+			Quantity: li.GetQuantity(), AmountMinor: li.GetAmountMinor(),
+		})
+	}
+	return lines, nil
 }

@@ -28,6 +28,9 @@ const (
 	programB = "cafe-b"
 	tillKeyA = "till-key-cafe-a"
 	tillKeyB = "till-key-cafe-b"
+	// Operator keys are "operator-" plus the till key.
+	operatorKeyA = "operator-" + tillKeyA
+	operatorKeyB = "operator-" + tillKeyB
 )
 
 func testSeed(programID, tillKey string) loyalty.Seed {
@@ -48,6 +51,10 @@ func testSeed(programID, tillKey string) loyalty.Seed {
 			{ID: "retired", Name: loyalty.Text{DE: "Alt", EN: "Old"}, Cost: 1, Active: false},
 		},
 		Tills: []loyalty.TillKey{{Till: loyalty.Till{ID: "till-" + programID, Name: "Till"}, Key: tillKey}},
+		Operators: []loyalty.OperatorKey{{
+			Operator: loyalty.Operator{ID: "operator-" + programID, Name: "Operator"},
+			Key:      "operator-" + tillKey,
+		}},
 	}
 }
 
@@ -184,11 +191,12 @@ func (h headerSetter) WrapStreamingHandler(next connect.StreamingHandlerFunc) co
 
 // customer is the typed clients of one signed-in user.
 type customer struct {
-	account treuev1connect.AccountServiceClient
-	card    treuev1connect.CardServiceClient
-	reward  treuev1connect.RewardServiceClient
-	app     treuev1connect.AppServiceClient
-	wallet  treuev1connect.WalletServiceClient
+	account   treuev1connect.AccountServiceClient
+	card      treuev1connect.CardServiceClient
+	reward    treuev1connect.RewardServiceClient
+	app       treuev1connect.AppServiceClient
+	wallet    treuev1connect.WalletServiceClient
+	challenge treuev1connect.ChallengeServiceClient
 }
 
 func (e *env) customer(uid string, p protocol, extra ...connect.ClientOption) customer {
@@ -200,17 +208,24 @@ func (e *env) customer(uid string, p protocol, extra ...connect.ClientOption) cu
 func (e *env) customerWith(hc *http.Client, opts ...connect.ClientOption) customer {
 	u := e.server.URL
 	return customer{
-		account: treuev1connect.NewAccountServiceClient(hc, u, opts...),
-		card:    treuev1connect.NewCardServiceClient(hc, u, opts...),
-		reward:  treuev1connect.NewRewardServiceClient(hc, u, opts...),
-		app:     treuev1connect.NewAppServiceClient(hc, u, opts...),
-		wallet:  treuev1connect.NewWalletServiceClient(hc, u, opts...),
+		account:   treuev1connect.NewAccountServiceClient(hc, u, opts...),
+		card:      treuev1connect.NewCardServiceClient(hc, u, opts...),
+		reward:    treuev1connect.NewRewardServiceClient(hc, u, opts...),
+		app:       treuev1connect.NewAppServiceClient(hc, u, opts...),
+		wallet:    treuev1connect.NewWalletServiceClient(hc, u, opts...),
+		challenge: treuev1connect.NewChallengeServiceClient(hc, u, opts...),
 	}
 }
 
 func (e *env) till(key string, p protocol) treuev1connect.PosServiceClient {
 	opts := append([]connect.ClientOption{headers("Authorization", "Bearer "+key)}, p.opts...)
 	return treuev1connect.NewPosServiceClient(e.client, e.server.URL, opts...)
+}
+
+// admin returns an AdminService client with the operator key key.
+func (e *env) admin(key string, p protocol) treuev1connect.AdminServiceClient {
+	opts := append([]connect.ClientOption{headers("Authorization", "Bearer "+key)}, p.opts...)
+	return treuev1connect.NewAdminServiceClient(e.client, e.server.URL, opts...)
 }
 
 // checkCode fails the test unless err is a Connect error with code want.

@@ -24,6 +24,7 @@ var codes = []struct {
 	{loyalty.ErrFailedPrecondition, connect.CodeFailedPrecondition},
 	{loyalty.ErrConflict, connect.CodeAlreadyExists},
 	{loyalty.ErrUnauthenticated, connect.CodeUnauthenticated},
+	{loyalty.ErrLimit, connect.CodeResourceExhausted},
 	{realtime.ErrTooManyWatches, connect.CodeResourceExhausted},
 	{realtime.ErrTooSlow, connect.CodeResourceExhausted},
 	{realtime.ErrDraining, connect.CodeUnavailable},

@@ -76,6 +76,7 @@ func (h appHandler) GetHome(ctx context.Context, req *connect.Request[treuev1.Ge
 	} else {
 		res.Card = toProtoCardState(st, l)
 		res.TierProgress = toProtoTierProgress(st, l)
+		res.Challenges = toProtoChallengeProgresses(st.Challenges, l)
 	}
 	if rs, err := rewards(); err != nil {
 		failed(treuev1.HomePart_HOME_PART_REWARDS, err)
@@ -91,8 +92,8 @@ func (h appHandler) GetHome(ctx context.Context, req *connect.Request[treuev1.Ge
 			res.RecentActivity = append(res.RecentActivity, toProtoActivity(e, l))
 		}
 	}
-	// Challenges and the inbox come with gamification and push; until then
-	// their parts are empty, without error.
+	// The inbox comes with push; until then its part is empty, without
+	// error.
 	res.Version = homeVersion(res, l)
 	if res.Version == req.Msg.GetIfNoneMatch() {
 		return connect.NewResponse(&treuev1.GetHomeResponse{Version: res.Version, NotModified: true}), nil

@@ -2,7 +2,6 @@ package bff
 
 import (
 	"context"
-	"fmt"
 
 	"connectrpc.com/connect"
 
@@ -33,23 +32,18 @@ func (h posHandler) Earn(ctx context.Context, req *connect.Request[treuev1.EarnR
 	if err != nil {
 		return nil, err
 	}
-	in := loyalty.EarnRequest{
+	lines, err := fromProtoLineItems(req.Msg.GetLineItems())
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.svc.Earn(ctx, t, loyalty.EarnRequest{
 		CardNumber:     req.Msg.GetCardNumber(),
 		AmountMinor:    req.Msg.GetAmountMinor(),
 		Currency:       req.Msg.GetCurrency(),
 		IdempotencyKey: req.Msg.GetIdempotencyKey(),
 		ReceiptID:      req.Msg.GetReceiptId(),
-	}
-	if n := len(req.Msg.GetLineItems()); n > loyalty.MaxLineItems {
-		return nil, fmt.Errorf("%w: at most %d line_items are allowed, got %d", loyalty.ErrInvalid, loyalty.MaxLineItems, n)
-	}
-	for _, li := range req.Msg.GetLineItems() {
-		in.Lines = append(in.Lines, loyalty.LineItem{
-			SKU: li.GetSku(), Name: li.GetName(), Category: li.GetCategory(),
-			Quantity: li.GetQuantity(), AmountMinor: li.GetAmountMinor(),
-		})
-	}
-	res, err := h.svc.Earn(ctx, t, in)
+		Lines:          lines,
+	})
 	if err != nil {
 		return nil, err
 	}

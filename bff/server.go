@@ -58,6 +58,8 @@ var serviceNames = []string{
 	treuev1connect.PosServiceName,
 	treuev1connect.AppServiceName,
 	treuev1connect.WalletServiceName,
+	treuev1connect.ChallengeServiceName,
+	treuev1connect.AdminServiceName,
 }
 
 // NewHandler returns the HTTP handler of Treue's API: its services, gRPC
@@ -84,7 +86,8 @@ func NewHandler(svc *loyalty.Service, cards *realtime.Hub, cfg Config) http.Hand
 	}
 	auth := &authenticator{
 		verifier:       cfg.Verifier,
-		tills:          (&tillCache{lookup: svc.AuthenticateTill, now: cfg.Now, ttl: tillCacheTTL, max: tillCacheMax}).authenticate,
+		tills:          newKeyCache(svc.AuthenticateTill, cfg.Now).authenticate,
+		operators:      newKeyCache(svc.AuthenticateOperator, cfg.Now).authenticate,
 		defaultProgram: cfg.DefaultProgram,
 		log:            cfg.Logger,
 	}
@@ -108,6 +111,8 @@ func NewHandler(svc *loyalty.Service, cards *realtime.Hub, cfg Config) http.Hand
 	mux.Handle(treuev1connect.NewRewardServiceHandler(rewardHandler{svc: svc, now: cfg.Now}, opts...))
 	mux.Handle(treuev1connect.NewPosServiceHandler(posHandler{svc: svc}, opts...))
 	mux.Handle(treuev1connect.NewWalletServiceHandler(walletHandler{apple: cfg.ApplePasses, google: cfg.GooglePasses}, opts...))
+	mux.Handle(treuev1connect.NewChallengeServiceHandler(challengeHandler{svc: svc}, opts...))
+	mux.Handle(treuev1connect.NewAdminServiceHandler(adminHandler{svc: svc}, opts...))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(serviceNames...)))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))

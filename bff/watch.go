@@ -79,6 +79,8 @@ func toWatchResponse(u realtime.Update, l loyalty.Locale) *treuev1.WatchCardResp
 		Card:                toProtoCardState(u.State, l),
 		TierProgress:        toProtoTierProgress(u.State, l),
 		ActivitiesTruncated: u.Truncated,
+		Challenges:          toProtoChallengeProgresses(u.State.Challenges, l),
+		StampCards:          toProtoStampCards(u.State.StampCards, l),
 	}
 	for _, e := range u.Entries {
 		cu.Activities = append(cu.Activities, toProtoActivity(e, l))

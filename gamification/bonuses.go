@@ -63,24 +63,21 @@ func birthdayIn(year int, month time.Month, day int) Day {
 	return Day{year, month, day}
 }
 
-// ReferralGrants returns the grants of a first purchase p by a referred
-// member: ReferrerPoints to m.Referrer (Key "referral:"+m.ID) and
-// RefereePoints to m (Key "referral"); a side with 0 points is left out.
-// It returns none when the rules have no referral, m.Referrer is empty or
-// m itself, p paid nothing, h holds another purchase (by ID) that paid
-// something (p is not the first), or the referrer has already been
-// rewarded MaxPerReferrer times: then the referee gets nothing either,
-// to keep the rule simple to state.
-func ReferralGrants(r Rules, m Member, h History, p Purchase) []Grant {
+// ReferralGrants returns the grants of purchase p by a referred member
+// whose referral is not settled yet (m.Referrer not empty: the caller
+// clears it after m's first purchase that paid something):
+// ReferrerPoints to m.Referrer (Key "referral:"+m.ID) and RefereePoints
+// to m (Key "referral"); a side with 0 points is left out. It returns none
+// when the rules have no referral, m.Referrer is empty or m itself, p paid
+// nothing (AmountMinor ≤ 0: a fully returned purchase is no first
+// purchase), or the referrer has already been rewarded MaxPerReferrer
+// times: then the referee gets nothing either, to keep the rule simple to
+// state.
+func ReferralGrants(r Rules, m Member, p Purchase) []Grant {
 	f := r.Referral
 	if f == nil || m.Referrer == "" || m.Referrer == m.ID || p.AmountMinor <= 0 ||
 		m.ReferrerRewarded >= f.MaxPerReferrer {
 		return nil
-	}
-	for _, q := range h {
-		if q.ID != p.ID && q.AmountMinor > 0 {
-			return nil
-		}
 	}
 	var grants []Grant
 	if f.ReferrerPoints > 0 {

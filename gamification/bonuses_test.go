@@ -107,26 +107,26 @@ func TestReferralGrants(t *testing.T) {
 		name string
 		r    *Referral
 		m    Member
-		h    History
 		p    Purchase
 		want []Grant
 	}{
-		{"first purchase", rule, referred, History{p}, p, both},
-		{"history without p", rule, referred, nil, p, both},
-		{"after a fully returned purchase", rule, referred, History{{ID: "p1", AmountMinor: 0}, p}, p, both},
-		{"not the first purchase", rule, referred, History{{ID: "p1", AmountMinor: 100}, p}, p, nil},
-		{"p paid nothing", rule, referred, History{{ID: "p2"}}, Purchase{ID: "p2"}, nil},
-		{"no rule", nil, referred, History{p}, p, nil},
-		{"not referred", rule, Member{ID: "m2"}, History{p}, p, nil},
-		{"self-referral", rule, Member{ID: "m2", Referrer: "m2"}, History{p}, p, nil},
-		{"cap reached", rule, Member{ID: "m2", Referrer: "m1", ReferrerRewarded: 3}, History{p}, p, nil},
-		{"cap passed", rule, Member{ID: "m2", Referrer: "m1", ReferrerRewarded: 4}, History{p}, p, nil},
-		{"first referral", rule, Member{ID: "m2", Referrer: "m1"}, History{p}, p, both},
-		{"referrer side only", &Referral{ReferrerPoints: 50, MaxPerReferrer: 3}, referred, History{p}, p, []Grant{toReferrer}},
-		{"referee side only", &Referral{RefereePoints: 25, MaxPerReferrer: 3}, referred, History{p}, p, []Grant{toReferee}},
+		{"first paid purchase", rule, referred, p, both},
+		{"p paid nothing", rule, referred, Purchase{ID: "p2", At: at}, nil},
+		{"p fully returned", rule, referred, Purchase{ID: "p2", At: at, AmountMinor: -500}, nil},
+		{"no rule", nil, referred, p, nil},
+		// Settled: the caller cleared Referrer after the first purchase.
+		{"not referred or settled", rule, Member{ID: "m2", ReferrerRewarded: 2}, p, nil},
+		{"self-referral", rule, Member{ID: "m2", Referrer: "m2"}, p, nil},
+		{"cap reached", rule, Member{ID: "m2", Referrer: "m1", ReferrerRewarded: 3}, p, nil},
+		{"cap passed", rule, Member{ID: "m2", Referrer: "m1", ReferrerRewarded: 4}, p, nil},
+		{"first referral", rule, Member{ID: "m2", Referrer: "m1"}, p, both},
+		{"no referrals allowed", &Referral{ReferrerPoints: 50, RefereePoints: 25}, referred, p, nil},
+		{"referrer side only", &Referral{ReferrerPoints: 50, MaxPerReferrer: 3}, referred, p, []Grant{toReferrer}},
+		{"referee side only", &Referral{RefereePoints: 25, MaxPerReferrer: 3}, referred, p, []Grant{toReferee}},
+		{"no points", &Referral{MaxPerReferrer: 3}, referred, p, nil},
 	}
 	for _, c := range cases {
-		got := ReferralGrants(Rules{Referral: c.r}, c.m, c.h, c.p)
+		got := ReferralGrants(Rules{Referral: c.r}, c.m, c.p)
 		if diff := cmp.Diff(c.want, got); diff != "" {
 			t.Errorf("%s: ReferralGrants (-want +got):\n%s", c.name, diff)
 		}

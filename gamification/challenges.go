@@ -20,7 +20,8 @@ var (
 
 // Eligible reports whether member m is in c's audience and c runs at now.
 // The audience is the members whose tier is in c.Tiers (a member without
-// a tier has the base tier, r.Tiers[0]) and who are in one of c.Segments;
+// a tier, or with one r does not know, has the base tier, r.Tiers[0]) and
+// who are in one of c.Segments;
 // an empty list means every member. c runs from Start to End, End
 // excluded; a zero Start or End is open.
 func Eligible(r Rules, c Challenge, m Member, now time.Time) bool {
@@ -48,20 +49,30 @@ func Activate(r Rules, id string, m Member, now time.Time) (ChallengeState, erro
 	}
 	c := r.Challenges[i]
 	st := m.Challenges[id]
-	switch {
-	case !c.OptIn:
-		return st, ErrNotOptIn
-	case !inChallengeAudience(r, c, m):
-		return st, ErrNotEligible
-	case !challengeRuns(c, now):
-		return st, ErrNotRunning
-	case st.Completions >= completionsAllowed(c):
-		return st, ErrCompleted
-	case activationRuns(r, c, st, now):
-		return st, ErrAlreadyActive
+	if err := activationError(r, c, m, now); err != nil {
+		return st, err
 	}
 	st.ActivatedAt = now
 	return st, nil
+}
+
+// activationError returns why m cannot activate c at now, in Activate's
+// order, or nil when m can.
+func activationError(r Rules, c Challenge, m Member, now time.Time) error {
+	st := m.Challenges[c.ID]
+	switch {
+	case !c.OptIn:
+		return ErrNotOptIn
+	case !inChallengeAudience(r, c, m):
+		return ErrNotEligible
+	case !challengeRuns(c, now):
+		return ErrNotRunning
+	case st.Completions >= completionsAllowed(c):
+		return ErrCompleted
+	case activationRuns(r, c, st, now):
+		return ErrAlreadyActive
+	}
+	return nil
 }
 
 // EvaluateChallenges returns what purchase p, the last of h, does to m's
@@ -141,8 +152,8 @@ func challengeReason(name Text) Text {
 // inChallengeAudience reports whether m's tier and segments are among c's.
 func inChallengeAudience(r Rules, c Challenge, m Member) bool {
 	tier := m.Tier.ID
-	if tier == "" && len(r.Tiers) > 0 {
-		tier = r.Tiers[0].ID
+	if i := r.tierIndex(tier); i >= 0 {
+		tier = r.Tiers[i].ID // an empty or unknown tier is the base tier, as for stars
 	}
 	if len(c.Tiers) > 0 && !slices.Contains(c.Tiers, tier) {
 		return false

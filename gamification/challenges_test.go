@@ -25,6 +25,8 @@ func TestEligible(t *testing.T) {
 		{"tier not in audience", tiers, Challenge{Tiers: []string{"gold", "platin"}}, Member{Tier: TierState{ID: "silber"}}, now, false},
 		{"no tier is the base tier", tiers, Challenge{Tiers: []string{"silber"}}, Member{}, now, true},
 		{"no tier is not gold", tiers, Challenge{Tiers: []string{"gold"}}, Member{}, now, false},
+		{"unknown tier is the base tier", tiers, Challenge{Tiers: []string{"silber"}}, Member{Tier: TierState{ID: "diamant"}}, now, true},
+		{"unknown tier is not gold", tiers, Challenge{Tiers: []string{"gold"}}, Member{Tier: TierState{ID: "diamant"}}, now, false},
 		{"no tier without tiers", nil, Challenge{Tiers: []string{"gold"}}, Member{}, now, false},
 		{"segment in audience", tiers, Challenge{Segments: []string{"students", "staff"}}, Member{Segments: []string{"neighbours", "staff"}}, now, true},
 		{"segment not in audience", tiers, Challenge{Segments: []string{"students"}}, Member{Segments: []string{"staff"}}, now, false},

@@ -5,8 +5,9 @@ import "time"
 // Earn returns what purchase p by member m grants, at p.At: p's base stars
 // and, in the effects, the grants of its multipliers, the progress and
 // completions of the member's challenges, the tier after it, the stamp
-// cards' vouchers and progress, and the referral grants of a first
-// purchase. h is m's history with p as its last purchase.
+// cards' vouchers, progress and new totals, and the referral grants of a
+// first purchase. h is m's history with p as its last purchase, from
+// HistoryFrom(r, m, p.At) on; earlier purchases change nothing.
 //
 // The multipliers and the challenges' audience use the tier m has before
 // p; the tier p earns applies from the next purchase on.
@@ -19,8 +20,8 @@ func Earn(r Rules, m Member, h History, p Purchase) (base int64, e Effects) {
 	var grants []Grant
 	e.Challenges, grants, e.Completed = EvaluateChallenges(r, m, h, p)
 	e.Grants = append(e.Grants, grants...)
-	e.Grants = append(e.Grants, ReferralGrants(r, m, h, p)...)
-	e.Vouchers, e.Stamps = StampCards(r, h, p)
+	e.Grants = append(e.Grants, ReferralGrants(r, m, p)...)
+	e.Vouchers, e.Stamps, e.StampTotals = StampCards(r, m, p)
 	e.Tier = EvaluateTier(r, m, h, p.At)
 	return base, e
 }
@@ -36,7 +37,8 @@ func Enroll(r Rules, m Member) Effects {
 
 // Daily returns what the daily job grants and changes for member m at
 // now: the birthday bonus when it is due (its key makes it once a year),
-// and the tier once its status has run out.
+// and the tier once its status has run out. h is m's history, from
+// HistoryFrom(r, m, now) on.
 func Daily(r Rules, m Member, h History, now time.Time) Effects {
 	var e Effects
 	if g, ok := BirthdayGrant(r, m, now); ok {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/treue/treue/assets"
 )
 
@@ -137,6 +139,70 @@ func TestEarnThreeVisits(t *testing.T) {
 		}
 		for id, st := range e.Completed {
 			m.Challenges[id] = st
+		}
+	}
+}
+
+// TestEarnStampsAndReferral applies Earn's effects as the caller does,
+// storing the stamp totals and clearing the referrer after the first
+// paid purchase: the referral is granted once, on that purchase, and
+// the cake card's voucher on the purchase that fills it.
+func TestEarnStampsAndReferral(t *testing.T) {
+	r, err := ParseRules(assets.DemoRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Member{ID: "m2", Tier: TierState{ID: "silber"}, Referrer: "m1", ReferrerRewarded: 1}
+	cake := func(n int64) []Line {
+		return []Line{{SKU: "k1", Category: "kuchen", Quantity: n}, {SKU: "esp", Category: "kaffee", Quantity: 1}}
+	}
+	steps := []struct {
+		p         Purchase
+		referral  []string // keys of referral grants
+		vouchers  []string // keys
+		totals    map[string]int64
+		stampText string
+	}{
+		// Fully returned: no first purchase, no stamps.
+		{Purchase{ID: "p1", At: at(t, "2026-05-04 09:00"), Lines: cake(0)}, nil, nil, nil, "0 von 9 Stempeln"},
+		{Purchase{ID: "p2", At: at(t, "2026-05-05 09:00"), AmountMinor: 900, Lines: cake(4)},
+			[]string{"referral:m2", "referral"}, nil, map[string]int64{"cake-card": 4}, "4 von 9 Stempeln"},
+		{Purchase{ID: "p3", At: at(t, "2026-05-06 09:00"), AmountMinor: 900, Lines: cake(4)},
+			nil, nil, map[string]int64{"cake-card": 8}, "8 von 9 Stempeln"},
+		{Purchase{ID: "p4", At: at(t, "2026-05-07 09:00"), AmountMinor: 900, Lines: cake(3)},
+			nil, []string{"stamp:cake-card:1"}, map[string]int64{"cake-card": 11}, "2 von 9 Stempeln"},
+		{Purchase{ID: "p5", At: at(t, "2026-05-08 09:00"), AmountMinor: 300},
+			nil, nil, nil, "2 von 9 Stempeln"},
+	}
+	var h History
+	for _, s := range steps {
+		h = append(h, s.p)
+		_, e := Earn(r, m, h, s.p)
+		var referral, vouchers []string
+		for _, g := range e.Grants {
+			if g.Kind == ReasonReferral {
+				referral = append(referral, g.Key)
+			}
+		}
+		for _, v := range e.Vouchers {
+			vouchers = append(vouchers, v.Key)
+		}
+		if !cmp.Equal(referral, s.referral) || !cmp.Equal(vouchers, s.vouchers) || !cmp.Equal(e.StampTotals, s.totals) {
+			t.Errorf("%s: referral %v, vouchers %v, stamp totals %v; want %v, %v, %v",
+				s.p.ID, referral, vouchers, e.StampTotals, s.referral, s.vouchers, s.totals)
+		}
+		if len(e.Stamps) != 1 || e.Stamps[0].Text.DE != s.stampText {
+			t.Errorf("%s: stamp progress %+v, want %q", s.p.ID, e.Stamps, s.stampText)
+		}
+		// What the caller stores.
+		for id, n := range e.StampTotals {
+			if m.Stamps == nil {
+				m.Stamps = map[string]int64{}
+			}
+			m.Stamps[id] = n
+		}
+		if s.p.AmountMinor > 0 {
+			m.Referrer = ""
 		}
 	}
 }

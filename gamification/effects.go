@@ -18,6 +18,10 @@ type Effects struct {
 	Completed map[string]ChallengeState
 	// Stamps is the progress of the member's stamp cards.
 	Stamps []Progress
+	// StampTotals are the new stamp totals of the cards the purchase added
+	// stamps to, by card ID; nil when it added none. The caller stores
+	// them into Member.Stamps (replacing the old totals) with Vouchers.
+	StampTotals map[string]int64
 }
 
 // ReasonKind says why stars are granted.

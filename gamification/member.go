@@ -18,11 +18,18 @@ type Member struct {
 	Birthday time.Time
 	// Challenges are the member's challenge states, by challenge ID.
 	Challenges map[string]ChallengeState
-	// Referrer is the member who referred this one, empty for none;
-	// ReferrerRewarded is how many referrals the referrer has been
+	// Referrer is the member who referred this one while the referral is
+	// not settled: empty for none, and cleared by the caller once the
+	// member made a first purchase that paid something (AmountMinor > 0),
+	// whether it granted the referral or not, so that only the first one
+	// does. ReferrerRewarded is how many referrals the referrer has been
 	// rewarded for so far.
 	Referrer         string
 	ReferrerRewarded int
+	// Stamps are the stamps the member collected on each stamp card
+	// before the event, in total, by card ID: the caller stores
+	// Effects.StampTotals here.
+	Stamps map[string]int64
 }
 
 // TierState is a member's tier.
@@ -64,5 +71,5 @@ type Line struct {
 }
 
 // History is a member's purchases, oldest first, as far back as the rules
-// look (Rules.Lookback).
+// look: from HistoryFrom on.
 type History []Purchase

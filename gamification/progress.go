@@ -12,7 +12,8 @@ import (
 // It counts the purchases of h that count: only purchases, never bonus
 // grants; none with AmountMinor ≤ 0 (fully returned: no visit, no
 // spend, no item, no day); none after now, none at or after c.End, none
-// before c.Start; and none before the start of counting:
+// before c.Start, none more than MaxHistoryDays days before now; and
+// none before the start of counting:
 //
 //   - opt-in challenges count from their activation, ActivatedAt
 //     included. One never activated, or without a window and completed
@@ -72,37 +73,45 @@ func challengeCount(r Rules, c Challenge, st ChallengeState, h History, now time
 	} else if c.WindowDays > 0 {
 		from = now.In(loc).AddDate(0, 0, -c.WindowDays)
 	}
-	if !c.Start.IsZero() && c.Start.After(from) {
-		from = c.Start
-	}
+	// No rule looks further back than MaxHistoryDays: HistoryFrom loads no
+	// more.
+	from = later(later(from, c.Start), historyFloor(now, loc))
 	if !c.End.IsZero() && (until.IsZero() || c.End.Before(until)) {
 		until = c.End
 	}
-	var ps []Purchase
-	for _, p := range h {
-		switch {
-		case p.AmountMinor <= 0, p.At.After(now), p.At.Before(from),
-			!until.IsZero() && !p.At.Before(until),
-			!st.LastCompletedAt.IsZero() && !p.At.After(st.LastCompletedAt):
-			continue
-		}
-		ps = append(ps, p)
+	// A filter rather than a filtered copy: a purchase is evaluated against
+	// every challenge twice, and copying the history each time dominated.
+	counts := func(p *Purchase) bool {
+		return p.AmountMinor > 0 && !p.At.After(now) && !p.At.Before(from) &&
+			(until.IsZero() || p.At.Before(until)) &&
+			(st.LastCompletedAt.IsZero() || p.At.After(st.LastCompletedAt))
 	}
-	return countChallengeKind(c, ps, loc)
+	return countChallengeKind(c, h, counts, loc)
 }
 
-// countChallengeKind returns c's uncapped count over ps, the purchases that count.
-func countChallengeKind(c Challenge, ps []Purchase, loc *time.Location) int64 {
+// countChallengeKind returns c's uncapped count over the purchases of h
+// that counts reports as counting.
+func countChallengeKind(c Challenge, h History, counts func(*Purchase) bool, loc *time.Location) int64 {
 	var n int64
 	switch c.Kind {
 	case KindVisits:
-		n = int64(len(ps))
+		for i := range h {
+			if counts(&h[i]) {
+				n++
+			}
+		}
 	case KindSpend:
-		for _, p := range ps {
-			n += p.AmountMinor
+		for i := range h {
+			if counts(&h[i]) {
+				n += h[i].AmountMinor
+			}
 		}
 	case KindProduct:
-		for _, p := range ps {
+		for i := range h {
+			p := &h[i]
+			if !counts(p) {
+				continue
+			}
 			for _, l := range p.Lines {
 				if l.Quantity > 0 && (slices.Contains(c.SKUs, l.SKU) || slices.Contains(c.Categories, l.Category)) {
 					n += l.Quantity
@@ -110,10 +119,10 @@ func countChallengeKind(c Challenge, ps []Purchase, loc *time.Location) int64 {
 			}
 		}
 	case KindStreak:
-		n = longestStreak(ps, loc)
+		n = longestStreak(h, counts, loc)
 	case KindTimeOfDay:
-		for _, p := range ps {
-			if inClockRange(p.At, loc, c.From, c.To) {
+		for i := range h {
+			if counts(&h[i]) && inClockRange(h[i].At, loc, c.From, c.To) {
 				n++
 			}
 		}
@@ -121,7 +130,7 @@ func countChallengeKind(c Challenge, ps []Purchase, loc *time.Location) int64 {
 		for _, s := range c.Steps {
 			// A step with no target is never done: invalid rules grant
 			// nothing.
-			if t := challengeTarget(s); t > 0 && countChallengeKind(s, ps, loc) >= t {
+			if t := challengeTarget(s); t > 0 && countChallengeKind(s, h, counts, loc) >= t {
 				n++
 			}
 		}
@@ -130,13 +139,16 @@ func countChallengeKind(c Challenge, ps []Purchase, loc *time.Location) int64 {
 }
 
 // longestStreak returns the longest run of consecutive calendar days in
-// loc with one of ps. Days are compared by date, so the 23- and 25-hour
-// days of daylight saving changes are days like any other.
-func longestStreak(ps []Purchase, loc *time.Location) int64 {
+// loc with one of the purchases of h that counts reports. Days are
+// compared by date, so the 23- and 25-hour days of daylight saving changes
+// are days like any other.
+func longestStreak(h History, counts func(*Purchase) bool, loc *time.Location) int64 {
 	epoch := Day{1970, time.January, 1}
-	days := make([]int, 0, len(ps))
-	for _, p := range ps {
-		days = append(days, daysBetween(epoch, dayOf(p.At, loc)))
+	days := make([]int, 0, len(h))
+	for i := range h {
+		if counts(&h[i]) {
+			days = append(days, daysBetween(epoch, dayOf(h[i].At, loc)))
+		}
 	}
 	slices.Sort(days)
 	days = slices.Compact(days)

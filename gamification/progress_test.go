@@ -167,6 +167,16 @@ func TestChallengeProgressCounting(t *testing.T) {
 		{"at end", scheduled, ChallengeState{}, at(t, "2026-06-01 00:00"), at(t, "2026-06-20 12:00"), 0},
 		{"at last completion", visits, ChallengeState{Completions: 1, LastCompletedAt: at(t, "2026-05-05 10:00")}, at(t, "2026-05-05 10:00"), at(t, "2026-05-20 12:00"), 0},
 		{"after last completion", visits, ChallengeState{Completions: 1, LastCompletedAt: at(t, "2026-05-05 10:00")}, at(t, "2026-05-05 10:01"), at(t, "2026-05-20 12:00"), 1},
+		// 400 days before 20 May 2026 is 15 April 2025.
+		{"without window, MaxHistoryDays back", visits, ChallengeState{}, at(t, "2025-04-15 12:00"), at(t, "2026-05-20 12:00"), 1},
+		{"without window, more than MaxHistoryDays back", visits, ChallengeState{}, at(t, "2025-04-15 11:59"), at(t, "2026-05-20 12:00"), 0},
+		{"opt-in activated long ago, MaxHistoryDays back", optIn, ChallengeState{ActivatedAt: at(t, "2025-01-01 12:00")}, at(t, "2025-04-15 12:00"), at(t, "2026-05-20 12:00"), 1},
+		{"opt-in activated long ago, more than MaxHistoryDays back", optIn, ChallengeState{ActivatedAt: at(t, "2025-01-01 12:00")}, at(t, "2025-04-15 11:59"), at(t, "2026-05-20 12:00"), 0},
+		// 400 days before 1 April 2026 12:00 CEST is 25 February 2025 12:00
+		// CET by the wall clock; 400×24 hours before is 11:00 CET.
+		{"MaxHistoryDays by the wall clock", visits, ChallengeState{}, at(t, "2025-02-25 12:00"), at(t, "2026-04-01 12:00"), 1},
+		{"MaxHistoryDays by the wall clock, just out", visits, ChallengeState{}, at(t, "2025-02-25 11:30"), at(t, "2026-04-01 12:00"), 0},
+		{"MaxHistoryDays by the wall clock, now in UTC", visits, ChallengeState{}, at(t, "2025-02-25 11:30"), utc(t, "2026-04-01 10:00"), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,7 +73,8 @@ type Tier struct {
 
 // TierPolicy says how tiers are kept.
 type TierPolicy struct {
-	// WindowMonths is the rolling window of qualifying stars (12).
+	// WindowMonths is the rolling window of qualifying stars (12); it
+	// holds at most MaxHistoryDays days.
 	WindowMonths int `json:"window_months"`
 	// StatusMonths is how long a tier lasts once reached, whatever the
 	// window says later (12); a member is never moved down before.
@@ -126,7 +127,9 @@ type Challenge struct {
 	End   time.Time `json:"end,omitzero"`
 	// WindowDays, when set, bounds the purchases that count to those in
 	// the WindowDays days from activation (opt-in) or the last WindowDays
-	// days (automatic): "3 visits in 7 days".
+	// days (automatic): "3 visits in 7 days". Without a window, purchases
+	// count from the activation or the Start, but at most MaxHistoryDays
+	// days back.
 	WindowDays int `json:"window_days,omitempty"`
 	// OptIn challenges count only after the member activated them;
 	// others count for everyone in the audience.

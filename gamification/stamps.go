@@ -5,29 +5,36 @@ import (
 	"slices"
 )
 
-// StampCards returns the vouchers purchase p earns on the rules' stamp
-// cards and every card's progress after it. h is the member's history
-// with p as its last purchase; a card's stamps are the quantities of its
-// matching lines (SKU in SKUs or Category in Categories) across h, with
-// returns already netted in the lines. Every full Stamps of them earns a
-// voucher, Key "stamp:<card id>:<n>" for the n-th (from 1); p earns those
-// whose n is above what h without p reached, so one purchase can earn
-// several. A card's progress is its stamps modulo Stamps, of Stamps.
-func StampCards(r Rules, h History, p Purchase) ([]VoucherGrant, []Progress) {
-	var vouchers []VoucherGrant
-	var progress []Progress
+// StampCards returns what purchase p by member m does to the rules' stamp
+// cards: the vouchers it earns, every card's progress after it, and the
+// new total of each card p added stamps to (nil when it added none).
+//
+// A card's stamps before p are m.Stamps[card ID], all m collected before
+// p (a negative count is taken as 0); p adds the quantities of its
+// matching lines (SKU in SKUs or Category in Categories) with quantity
+// above 0. Every full Stamps of them earns a voucher, Key "stamp:<card
+// id>:<n>" for the n-th (from 1): p earns those whose n is above what the
+// stamps before p reached, so one purchase can earn several. A card's
+// progress is its stamps after p modulo Stamps, of Stamps.
+//
+// The stamps are counted when p is earned: a later return does not take
+// them back. m.Stamps must not yet hold p's stamps; the caller stores
+// totals into Member.Stamps with the vouchers, so that earning p again
+// from the same state gives the same keys.
+func StampCards(r Rules, m Member, p Purchase) (vouchers []VoucherGrant, progress []Progress, totals map[string]int64) {
 	for _, c := range r.StampCards {
 		if c.Stamps <= 0 {
 			continue
 		}
-		// p is counted from p, so that h holding it or not is the same.
-		var before int64
-		for _, q := range h {
-			if q.ID != p.ID {
-				before += c.stampsOf(q)
+		before := max(m.Stamps[c.ID], 0)
+		added := c.stampsOf(p)
+		after := before + added
+		if added > 0 {
+			if totals == nil {
+				totals = make(map[string]int64)
 			}
+			totals[c.ID] = after
 		}
-		after := before + c.stampsOf(p)
 		for n := before/c.Stamps + 1; n <= after/c.Stamps; n++ {
 			vouchers = append(vouchers, VoucherGrant{
 				RewardID: c.RewardID, CardID: c.ID,
@@ -47,7 +54,7 @@ func StampCards(r Rules, h History, p Purchase) ([]VoucherGrant, []Progress) {
 			},
 		})
 	}
-	return vouchers, progress
+	return vouchers, progress, totals
 }
 
 // stampsOf returns the stamps p earns on c: the quantities of its

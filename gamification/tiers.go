@@ -10,12 +10,15 @@ import (
 // purchases in the policy's window ending at now: after now minus
 // WindowMonths calendar months in r.Location(), up to and including now.
 // A purchase exactly WindowMonths months old no longer counts, so that a
-// 12-month window holds 12 months and not one instant more.
+// 12-month window holds 12 months and not one instant more. Nor does one
+// more than MaxHistoryDays days old, whatever the window.
 func QualifyingStars(r Rules, h History, now time.Time) int64 {
-	from := addMonths(now, -r.TierPolicy.WindowMonths, r.Location())
+	loc := r.Location()
+	from := addMonths(now, -r.TierPolicy.WindowMonths, loc)
+	floor := historyFloor(now, loc)
 	var sum int64
 	for _, p := range h {
-		if p.Stars > 0 && p.At.After(from) && !p.At.After(now) {
+		if p.Stars > 0 && p.At.After(from) && !p.At.Before(floor) && !p.At.After(now) {
 			sum += p.Stars
 		}
 	}

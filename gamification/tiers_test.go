@@ -60,6 +60,10 @@ func TestQualifyingStars(t *testing.T) {
 		// A month before 31 March is 28 February, not 3 March.
 		{"window clamped to month end", 1, time.Date(2026, 3, 31, 12, 0, 0, 0, berlin),
 			History{buy(time.Date(2026, 2, 28, 13, 0, 0, 0, berlin), 10)}, 10},
+		// A 24-month window holds MaxHistoryDays: 400 days before 15 June
+		// 2026 is 11 May 2025.
+		{"long window, MaxHistoryDays back", 24, now, History{buy(time.Date(2025, 5, 11, 12, 0, 0, 0, berlin), 10)}, 10},
+		{"long window, more than MaxHistoryDays back", 24, now, History{buy(time.Date(2025, 5, 11, 11, 59, 0, 0, berlin), 10)}, 0},
 	}
 	for _, c := range cases {
 		r := Rules{TierPolicy: TierPolicy{WindowMonths: c.window, StatusMonths: 12}}

@@ -1,7 +1,7 @@
 package gamification
 
 import (
-	"fmt"
+	"sync"
 	"time"
 )
 
@@ -15,28 +15,37 @@ func (r Rules) Location() *time.Location {
 	if name == "" {
 		name = DefaultTimeZone
 	}
-	if loc, err := time.LoadLocation(name); err == nil {
-		return loc
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location)
 	}
-	return time.UTC
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = time.UTC
+	}
+	locations.Store(name, loc)
+	return loc
 }
+
+// locations caches the zones Location loaded: loading one reads and parses
+// the zone database, which costs more than evaluating a purchase.
+var locations sync.Map // name → *time.Location
 
 // Minutes returns the minutes after midnight c names, and false when c is
 // empty or not "HH:MM" with HH 00–24 and MM 00–59 ("24:00" is the end of
 // the day).
 func (c ClockTime) Minutes() (int, bool) {
-	var h, m int
-	if len(c) != 5 || c[2] != ':' {
+	if len(c) != 5 || c[2] != ':' || !isDigit(c[0]) || !isDigit(c[1]) || !isDigit(c[3]) || !isDigit(c[4]) {
 		return 0, false
 	}
-	if _, err := fmt.Sscanf(string(c), "%02d:%02d", &h, &m); err != nil {
-		return 0, false
-	}
+	h := int(c[0]-'0')*10 + int(c[1]-'0')
+	m := int(c[3]-'0')*10 + int(c[4]-'0')
 	if h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
 		return 0, false
 	}
 	return h*60 + m, true
 }
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 
 // minuteOfDay returns the minutes after local midnight of t in loc, by the
 // wall clock: on daylight saving days 14:30 is 870 as on any other day.

@@ -36,6 +36,8 @@ type Card struct {
 	Member   Member
 	Account  Account
 	Standing Standing
+	// Game is the member's gamification state.
+	Game GameState
 }
 
 // cardNumberLen is the length of a card number, check digit included.
@@ -114,10 +116,19 @@ var randomReader io.Reader = rand.Reader
 
 // State returns what the card shows, taken at now.
 func (c Card) State(now time.Time) CardState {
+	tierID, tierName := tierOf(c.Program, c.Game)
+	challenges, stamps := goalsOf(c.Program, c.Game)
+	var next Text
+	nt, hasNext := nextTierOf(c.Program, c.Game)
+	if hasNext {
+		next = gameText(nt.Name)
+	}
 	return CardState{
+		NextTierID: nt.ID, NextTierName: next, NextTierPoints: nt.QualifyingStars, QualifyingPoints: c.Game.Qualifying,
 		ProgramID: c.Member.ProgramID, MemberID: c.Member.ID, UID: c.Member.FirebaseUID,
 		CardNumber: c.Member.CardNumber, Locale: c.Member.Locale,
-		ProgramName: c.Program.Name, PointName: c.Program.PointName, TierName: c.Program.BaseTier,
+		ProgramName: c.Program.Name, PointName: c.Program.PointName, TierID: tierID, TierName: tierName,
+		Challenges: challenges, StampCards: stamps,
 		Version: c.Account.Version, Balance: c.Account.Balance, Available: c.Standing.Available,
 		Pending: c.Standing.Pending, NextExpiry: c.Standing.NextExpiry, NextExpiryPoints: c.Standing.NextExpiryPoints,
 		ValidUntil: c.Standing.ChangesAt, TakenAt: now,

@@ -17,7 +17,21 @@ type CardState struct {
 
 	ProgramName string `json:"program_name"`
 	PointName   Text   `json:"point_name"`
-	TierName    Text   `json:"tier_name"`
+	// TierID is the member's tier; empty in programs without tiers.
+	TierID   string `json:"tier_id,omitempty"`
+	TierName Text   `json:"tier_name"`
+	// NextTierID and NextTierName are the next tier up, empty at the top
+	// and without tiers; NextTierPoints is what it needs and
+	// QualifyingPoints what the member has in the window, as of the last
+	// purchase.
+	NextTierID       string `json:"next_tier_id,omitempty"`
+	NextTierName     Text   `json:"next_tier_name,omitzero"`
+	NextTierPoints   int64  `json:"next_tier_points,omitempty"`
+	QualifyingPoints int64  `json:"qualifying_points,omitempty"`
+	// Challenges and StampCards are the member's progress as of the last
+	// purchase: the challenges counting it and the program's stamp cards.
+	Challenges []GoalProgress `json:"challenges,omitempty"`
+	StampCards []GoalProgress `json:"stamp_cards,omitempty"`
 
 	// Version is the account's version this state was taken at.
 	Version          int64     `json:"version"`
@@ -32,6 +46,21 @@ type CardState struct {
 	ValidUntil time.Time `json:"valid_until,omitzero"`
 	// TakenAt is when the state was computed.
 	TakenAt time.Time `json:"taken_at"`
+}
+
+// GoalProgress is how far a member is toward a challenge or a full stamp
+// card: "2 von 3 Besuchen".
+type GoalProgress struct {
+	ID      string `json:"id"`
+	Name    Text   `json:"name"`
+	Current int64  `json:"current"`
+	Target  int64  `json:"target"`
+	Text    Text   `json:"text"`
+	// Reward is the bonus points a completed challenge grants (0 for a
+	// stamp card, whose reward is a voucher).
+	Reward int64 `json:"reward,omitempty"`
+	// EndsAt is when the challenge or its activation ends; zero when open.
+	EndsAt time.Time `json:"ends_at,omitzero"`
 }
 
 // Key returns the key a card is cached and watched under: its program and

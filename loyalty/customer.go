@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/treue/treue/gamification"
 )
 
 // Customer is a signed-in user acting in one program. The user id comes from
@@ -30,9 +32,27 @@ func (c Customer) member(ctx context.Context, tx Tx) (Member, error) {
 const maxUIDLen = 128
 
 // Enroll returns the customer's card, creating the membership and card when
-// it does not exist yet; created says which. It returns ErrNotFound for an
-// unknown program and ErrInvalid for a malformed user id.
+// it does not exist yet; created says which. A new member gets the
+// program's welcome bonus. It returns ErrNotFound for an unknown program
+// and ErrInvalid for a malformed user id.
 func (s *Service) Enroll(ctx context.Context, c Customer, locale Locale) (card Card, created bool, err error) {
+	return s.enroll(ctx, c, locale, "")
+}
+
+// EnrollReferred is Enroll for a customer who was given a referral code:
+// a new member is linked to the code's owner, and both are rewarded after
+// the new member's first paid purchase. An existing member is returned
+// unchanged, the code ignored. It returns ErrInvalid for a malformed or
+// unknown code, besides Enroll's errors.
+func (s *Service) EnrollReferred(ctx context.Context, c Customer, locale Locale, referralCode string) (card Card, created bool, err error) {
+	code, err := normalizeReferralCode(referralCode)
+	if err != nil {
+		return Card{}, false, err
+	}
+	return s.enroll(ctx, c, locale, code)
+}
+
+func (s *Service) enroll(ctx context.Context, c Customer, locale Locale, referralCode string) (card Card, created bool, err error) {
 	if c.UID == "" || len(c.UID) > maxUIDLen {
 		return Card{}, false, errorf(ErrInvalid, "user id must be 1 to %d characters", maxUIDLen)
 	}
@@ -47,21 +67,49 @@ func (s *Service) Enroll(ctx context.Context, c Customer, locale Locale) (card C
 		}
 		m, err := tx.MemberByUID(ctx, c.ProgramID, c.UID)
 		if errors.Is(err, ErrNotFound) {
-			m, err = s.newMember(ctx, tx, c, locale)
+			if m, err = s.newMember(ctx, tx, c, locale); err != nil {
+				return err
+			}
 			created = true
-		}
-		if err != nil {
-			return err
-		}
-		a, err := tx.Account(ctx, c.ProgramID, m.ID)
-		card = Card{Program: p, Member: m, Account: a, Standing: Standing{Balance: a.Balance}}
-		if err != nil || created {
+			if err := s.welcome(ctx, tx, p, m, referralCode); err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
 		card, err = s.cardOf(ctx, tx, m)
 		return err
 	})
 	return card, created, err
+}
+
+// welcome applies the rules' enrolment effects to the new member m, and
+// links them to the owner of referralCode (none when empty).
+func (s *Service) welcome(ctx context.Context, tx Tx, p Program, m Member, referralCode string) error {
+	a, err := tx.Account(ctx, m.ProgramID, m.ID)
+	if err != nil {
+		return err
+	}
+	g, err := s.loadGame(ctx, tx, p, m, &a, s.now())
+	if g == nil || err != nil {
+		return err
+	}
+	if referralCode != "" {
+		if p.Rules.Referral == nil {
+			return errorf(ErrInvalid, "program %s has no referral bonus: enroll without a referral_code", p.ID)
+		}
+		ref, err := tx.MemberByReferralCode(ctx, m.ProgramID, referralCode)
+		if errors.Is(err, ErrNotFound) {
+			return errorf(ErrInvalid, "referral code %q is unknown: check it with the friend who shared it", referralCode)
+		} else if err != nil {
+			return err
+		}
+		g.state.ReferredBy = ref.ID
+	}
+	if err := g.apply(ctx, tx, gamification.Enroll(g.rules, g.gameMember())); err != nil {
+		return err
+	}
+	return g.save(ctx, tx)
 }
 
 // maxCardNumberTries bounds the draws for an unused card number; with 10^11
@@ -116,7 +164,11 @@ func (s *Service) cardOf(ctx context.Context, tx Tx, m Member) (Card, error) {
 		return Card{}, err
 	}
 	st, err := standingOf(ctx, tx, a, s.now())
-	return Card{Program: p, Member: m, Account: a, Standing: st}, err
+	if err != nil {
+		return Card{}, err
+	}
+	g, err := tx.GameState(ctx, m.ProgramID, m.ID)
+	return Card{Program: p, Member: m, Account: a, Standing: st, Game: g}, err
 }
 
 // standingOf returns the standing of account a at now.

@@ -24,6 +24,9 @@ var (
 	ErrFailedPrecondition = errors.New("failed precondition")
 	// ErrUnauthenticated: the credentials are missing or wrong.
 	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrLimit: a per-member limit is reached, such as the number of
+	// consent records.
+	ErrLimit = errors.New("limit reached")
 )
 
 // errorf returns an error that wraps kind, with a message safe for clients.

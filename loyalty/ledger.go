@@ -19,6 +19,10 @@ const (
 	EntryExpire  EntryKind = "expire"
 	// EntryCapture spends points held at checkout (pay with points).
 	EntryCapture EntryKind = "capture"
+	// EntryTier records a move to another tier; it has no points.
+	EntryTier EntryKind = "tier"
+	// EntryVoucher records a voucher given by a stamp card; no points.
+	EntryVoucher EntryKind = "voucher"
 )
 
 // Entry is one append-only line of a member's points ledger.
@@ -54,6 +58,14 @@ type EntryDetail struct {
 	Unrecovered int64 `json:"unrecovered,omitempty"`
 	// HoldID is the hold a capture spent.
 	HoldID string `json:"hold_id,omitempty"`
+	// Reason explains a bonus, tier or voucher entry, as the rules wrote it.
+	Reason *Text `json:"reason,omitempty"`
+	// Grant is why a bonus was granted (challenge, welcome, birthday,
+	// referral, tier, boost) and Rule the challenge, tier or boost.
+	Grant string `json:"grant,omitempty"`
+	Rule  string `json:"rule,omitempty"`
+	// Key is the bonus's grant key, unique per member.
+	Key string `json:"key,omitempty"`
 }
 
 // Reason returns the sentence that explains e to the member, in locale l.
@@ -80,7 +92,10 @@ func (e Entry) Reason(l Locale) string {
 		return Text{DE: "Punkte verfallen", EN: "Points expired"}.In(l)
 	case EntryCapture:
 		return Text{DE: "Mit Punkten bezahlt", EN: "Paid with points"}.In(l)
-	case EntryBonus:
+	case EntryBonus, EntryTier, EntryVoucher:
+		if d.Reason != nil {
+			return d.Reason.In(l)
+		}
 		return Text{DE: "Bonus", EN: "Bonus"}.In(l)
 	default:
 		return Text{DE: "Korrektur", EN: "Correction"}.In(l)

@@ -38,6 +38,35 @@ type changeTx struct {
 	// not read them again.
 	members  map[MemberKey]Member
 	programs map[string]Program
+	// games are the game states the transaction read or wrote.
+	games map[MemberKey]GameState
+}
+
+func (t *changeTx) GameState(ctx context.Context, programID, memberID string) (GameState, error) {
+	k := MemberKey{ProgramID: programID, MemberID: memberID}
+	if g, ok := t.games[k]; ok {
+		return g, nil
+	}
+	g, err := t.Tx.GameState(ctx, programID, memberID)
+	if err == nil {
+		t.noteGame(k, g)
+	}
+	return g, err
+}
+
+func (t *changeTx) SaveGameState(ctx context.Context, g GameState) error {
+	if err := t.Tx.SaveGameState(ctx, g); err != nil {
+		return err
+	}
+	t.noteGame(MemberKey{ProgramID: g.ProgramID, MemberID: g.MemberID}, g)
+	return nil
+}
+
+func (t *changeTx) noteGame(k MemberKey, g GameState) {
+	if t.games == nil {
+		t.games = map[MemberKey]GameState{}
+	}
+	t.games[k] = g
 }
 
 func (t *changeTx) Program(ctx context.Context, id string) (Program, error) {
@@ -145,7 +174,11 @@ func cardStateOf(ctx context.Context, tx Tx, k MemberKey, a Account, now time.Ti
 	if err != nil {
 		return CardState{}, err
 	}
-	return Card{Program: p, Member: m, Account: a, Standing: st}.State(now), nil
+	g, err := tx.GameState(ctx, k.ProgramID, k.MemberID)
+	if err != nil {
+		return CardState{}, err
+	}
+	return Card{Program: p, Member: m, Account: a, Standing: st, Game: g}.State(now), nil
 }
 
 // CardState returns the customer's card as it is now, read from the store.

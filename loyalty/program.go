@@ -3,6 +3,8 @@ package loyalty
 import (
 	"fmt"
 	"time"
+
+	"github.com/treue/treue/gamification"
 )
 
 // Program is one brand or shop running a loyalty program. Every member,
@@ -33,6 +35,13 @@ type Program struct {
 	PendingDays int `json:"pending_days,omitempty"`
 	// Pass is how the program's wallet passes look.
 	Pass PassDesign `json:"pass,omitzero"`
+	// Rules are the program's gamification: stars, boosts, tiers,
+	// challenges, bonuses and stamp cards. Without them a purchase earns
+	// by Earn and nothing else; with them Rules.Stars replaces Earn.
+	Rules *gamification.Rules `json:"rules,omitempty"`
+	// RulesRevision counts the operators' changes of Rules; 0 means they
+	// are the seed's. A seed applied again keeps rules operators changed.
+	RulesRevision int64 `json:"rules_revision,omitempty"`
 }
 
 // maxPendingDays bounds Program.PendingDays.
@@ -82,6 +91,11 @@ func (p Program) Validate() error {
 	}
 	if _, err := location(p.TimeZone); err != nil {
 		return err
+	}
+	if p.Rules != nil {
+		if err := validateRules(*p.Rules); err != nil {
+			return fmt.Errorf("program %s: rules: %w", p.ID, err)
+		}
 	}
 	return p.Pass.Validate()
 }

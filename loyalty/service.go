@@ -68,6 +68,15 @@ type Seed struct {
 	Program Program
 	Rewards []Reward
 	Tills   []TillKey
+	// Operators are the program's operator API keys (AdminService).
+	Operators []OperatorKey
+}
+
+// OperatorKey is an operator with the API key it authenticates with:
+// either Key in plain text, or only its hash in Operator.KeyHash.
+type OperatorKey struct {
+	Operator Operator
+	Key      string
 }
 
 // TillKey is a till with the API key it authenticates with: either Key in
@@ -82,7 +91,8 @@ const minAPIKeyLen = 12
 
 // ApplySeed creates or replaces the seed's program, rewards and tills in one
 // transaction. It returns ErrInvalid when any of them is malformed, and then
-// writes nothing.
+// writes nothing. Rules operators changed since (RulesRevision > 0) are
+// kept.
 func (s *Service) ApplySeed(ctx context.Context, seed Seed) error {
 	if err := seed.Program.Validate(); err != nil {
 		return err
@@ -93,18 +103,24 @@ func (s *Service) ApplySeed(ctx context.Context, seed Seed) error {
 		}
 	}
 	for _, t := range seed.Tills {
-		if t.Till.ID == "" || len(t.Till.ID) > 64 {
-			return errorf(ErrInvalid, "till id must be 1 to 64 characters")
+		if err := validateKeyHolder("till", t.Till.ID, t.Key, t.Till.KeyHash); err != nil {
+			return err
 		}
-		if t.Key == "" && len(t.Till.KeyHash) != sha256.Size {
-			return errorf(ErrInvalid, "till %q needs an API key or its SHA-256 hash", t.Till.ID)
-		}
-		if t.Key != "" && len(t.Key) < minAPIKeyLen {
-			return errorf(ErrInvalid, "till %q: API keys must have at least %d characters", t.Till.ID, minAPIKeyLen)
+	}
+	for _, o := range seed.Operators {
+		if err := validateKeyHolder("operator", o.Operator.ID, o.Key, o.Operator.KeyHash); err != nil {
+			return err
 		}
 	}
 	return s.update(ctx, func(tx Tx) error {
-		if err := tx.PutProgram(ctx, seed.Program); err != nil {
+		p := seed.Program
+		// Rules operators changed outlive a restart with the same seed.
+		if prev, err := tx.Program(ctx, p.ID); err == nil && prev.RulesRevision > 0 {
+			p.Rules, p.RulesRevision = prev.Rules, prev.RulesRevision
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err := tx.PutProgram(ctx, p); err != nil {
 			return err
 		}
 		for _, r := range seed.Rewards {
@@ -122,8 +138,32 @@ func (s *Service) ApplySeed(ctx context.Context, seed Seed) error {
 				return err
 			}
 		}
+		for _, o := range seed.Operators {
+			o.Operator.ProgramID = seed.Program.ID
+			if o.Key != "" {
+				o.Operator.KeyHash = HashAPIKey(o.Key)
+			}
+			if err := tx.PutOperator(ctx, o.Operator); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
+}
+
+// validateKeyHolder returns ErrInvalid unless a till or operator (what)
+// has an id of 1 to 64 characters and either an API key of at least
+// minAPIKeyLen characters or the SHA-256 hash of one.
+func validateKeyHolder(what, id, key string, hash []byte) error {
+	switch {
+	case id == "" || len(id) > 64:
+		return errorf(ErrInvalid, "%s id must be 1 to 64 characters", what)
+	case key == "" && len(hash) != sha256.Size:
+		return errorf(ErrInvalid, "%s %q needs an API key or its SHA-256 hash", what, id)
+	case key != "" && len(key) < minAPIKeyLen:
+		return errorf(ErrInvalid, "%s %q: API keys must have at least %d characters", what, id, minAPIKeyLen)
+	}
+	return nil
 }
 
 // HashAPIKey returns the hash under which a till's API key is stored.
@@ -135,20 +175,29 @@ func HashAPIKey(key string) []byte {
 // AuthenticateTill returns the till whose API key is key. It returns
 // ErrUnauthenticated for an unknown key.
 func (s *Service) AuthenticateTill(ctx context.Context, key string) (Till, error) {
+	return authenticateKey(ctx, s, "store", key, Tx.TillByKeyHash, func(t Till) []byte { return t.KeyHash })
+}
+
+// authenticateKey returns the holder (a till, an operator) of API key key,
+// found by its hash with byHash; what names the kind of key in errors. It
+// returns ErrUnauthenticated for a missing, malformed or unknown key.
+func authenticateKey[T any](ctx context.Context, s *Service, what, key string,
+	byHash func(Tx, context.Context, []byte) (T, error), hashOf func(T) []byte) (T, error) {
+	var holder T
 	if key == "" || len(key) > 256 {
-		return Till{}, errorf(ErrUnauthenticated, "store API key missing or malformed")
+		return holder, errorf(ErrUnauthenticated, "%s API key missing or malformed", what)
 	}
 	want := HashAPIKey(key)
-	var till Till
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
-		till, err = tx.TillByKeyHash(ctx, want)
+		holder, err = byHash(tx, ctx, want)
 		return err
 	})
-	if errors.Is(err, ErrNotFound) || (err == nil && !constantTimeEqual(till.KeyHash, want)) {
-		return Till{}, errorf(ErrUnauthenticated, "unknown store API key")
+	if errors.Is(err, ErrNotFound) || (err == nil && !constantTimeEqual(hashOf(holder), want)) {
+		var zero T
+		return zero, errorf(ErrUnauthenticated, "unknown %s API key", what)
 	}
-	return till, err
+	return holder, err
 }
 
 // constantTimeEqual reports whether a and b are equal, in time that depends

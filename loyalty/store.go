@@ -27,6 +27,8 @@ type Store interface {
 // transactions on the same row run one after the other. Rows are locked in
 // the order the Service reads them, the account last.
 type Tx interface {
+	// Program returns the program; its Rules may be shared with other
+	// callers, so treat them as read-only.
 	Program(ctx context.Context, id string) (Program, error)
 	// PutProgram creates or replaces a program.
 	PutProgram(ctx context.Context, p Program) error
@@ -106,6 +108,35 @@ type Tx interface {
 	// expired at now.
 	ActiveHolds(ctx context.Context, programID, memberID string, now time.Time) ([]Hold, error)
 
+	// GameState returns the member's gamification state, or the zero state
+	// with ProgramID and MemberID set when none was saved. Read-write
+	// transactions read the member's Account first (see GameState).
+	GameState(ctx context.Context, programID, memberID string) (GameState, error)
+	// SaveGameState creates or replaces s. It returns ErrConflict when
+	// s.ReferralCode is another member's code in the program.
+	SaveGameState(ctx context.Context, s GameState) error
+	// MemberByReferralCode returns the member whose referral code is code.
+	MemberByReferralCode(ctx context.Context, programID, code string) (Member, error)
+	// CreateGrant records g and returns true, or returns false and writes
+	// nothing when the member has a grant with g.Key already.
+	CreateGrant(ctx context.Context, g GrantRecord) (bool, error)
+	// PurchasesSince returns the member's purchases created at or after
+	// since, oldest first; when there are more than limit, the newest
+	// limit of them.
+	PurchasesSince(ctx context.Context, programID, memberID string, since time.Time, limit int) ([]Purchase, error)
+	// Members returns up to limit members of the program whose IDs sort
+	// after afterID, by ID.
+	Members(ctx context.Context, programID, afterID string, limit int) ([]Member, error)
+
+	// OperatorByKeyHash returns the operator whose API key has the SHA-256
+	// hash h.
+	OperatorByKeyHash(ctx context.Context, h []byte) (Operator, error)
+	// PutOperator creates or replaces an operator with its key hash.
+	PutOperator(ctx context.Context, o Operator) error
+
+	ConsentStore
+	DeviceStore
+	ReminderStore
 	Outbox
 }
 

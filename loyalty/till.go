@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/treue/treue/gamification"
 )
 
 // tillCaller returns the idempotency scope of till t.
@@ -65,7 +67,10 @@ type EarnResult struct {
 	EntryID    int64  `json:"entry_id"`
 	MemberID   string `json:"member_id"`
 	Points     int64  `json:"points"`
-	Balance    int64  `json:"balance"`
+	// BonusPoints are what the program's rules granted the member on top:
+	// tier and boost multipliers, completed challenges, a referral.
+	BonusPoints int64 `json:"bonus_points,omitempty"`
+	Balance     int64 `json:"balance"`
 }
 
 func (r EarnResult) writtenEntry() int64 { return r.EntryID }
@@ -211,6 +216,20 @@ func (s *Service) earn(ctx context.Context, tx Tx, t Till, req EarnRequest) (Ear
 			return EarnResult{}, err
 		}
 	}
+	a, err := tx.Account(ctx, m.ProgramID, m.ID)
+	if err != nil {
+		return EarnResult{}, err
+	}
+	g, err := s.loadGame(ctx, tx, p, m, &a, now)
+	if err != nil {
+		return EarnResult{}, err
+	}
+	var history gamification.History
+	if g != nil {
+		if history, err = gameHistory(ctx, tx, g.rules, m, g.gameMember(), now); err != nil {
+			return EarnResult{}, err
+		}
+	}
 	id, err := s.newID("pur")
 	if err != nil {
 		return EarnResult{}, err
@@ -220,11 +239,11 @@ func (s *Service) earn(ctx context.Context, tx Tx, t Till, req EarnRequest) (Ear
 		AmountMinor: req.AmountMinor, Currency: req.Currency, Points: p.Earn.PointsFor(req.AmountMinor),
 		Lines: req.Lines, CreatedAt: now,
 	}
-	if err := tx.CreatePurchase(ctx, pur); err != nil {
-		return EarnResult{}, err
+	var effects gamification.Effects
+	if g != nil {
+		pur.Points, effects = g.earnPurchase(history, pur)
 	}
-	a, err := tx.Account(ctx, m.ProgramID, m.ID)
-	if err != nil {
+	if err := tx.CreatePurchase(ctx, pur); err != nil {
 		return EarnResult{}, err
 	}
 	e := Entry{
@@ -234,7 +253,15 @@ func (s *Service) earn(ctx context.Context, tx Tx, t Till, req EarnRequest) (Ear
 	if err := credit(ctx, tx, p, &a, &e); err != nil {
 		return EarnResult{}, err
 	}
-	return EarnResult{PurchaseID: pur.ID, EntryID: e.ID, MemberID: m.ID, Points: pur.Points, Balance: a.Balance}, nil
+	res := EarnResult{PurchaseID: pur.ID, EntryID: e.ID, MemberID: m.ID, Points: pur.Points}
+	if g != nil {
+		if err := g.settle(ctx, tx, effects, pur.AmountMinor); err != nil {
+			return EarnResult{}, err
+		}
+		res.BonusPoints = g.bonus
+	}
+	res.Balance = a.Balance
+	return res, nil
 }
 
 // ReverseRequest is a return of (part of) a purchase. Exactly one of

@@ -6,6 +6,7 @@
 //	treuectl expire --now         expire every point that is due, once
 //	treuectl verify               check every invariant of the ledger
 //	treuectl dev-certs [-dir DIR] create (or show) the development pass certificates
+//	treuectl notify --dry-run     list the pushes that would go out now
 //
 // It finds the store as treued does: -postgres-url or TREUE_POSTGRES_URL,
 // else the SQLite file in -data-dir or TREUE_DATA_DIR (default treue-data).
@@ -52,7 +53,10 @@ commands:
   dev-certs [-dir DIR]
                   create the development pass certificates in DIR (default
                   <data-dir>/dev-certs) unless they exist, and show them;
-                  no real iPhone accepts passes signed with them`
+                  no real iPhone accepts passes signed with them
+  notify --dry-run [-program ID] [-at TIME]
+                  list the reminders that would be queued and what would
+                  become of every queued push that is due; sends nothing`
 
 // run runs one command. It returns an error for bad usage, a failed
 // command or, for verify, a broken invariant.
@@ -92,6 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return verify(ctx, cfg, stdout)
 	case "dev-certs":
 		return devCerts(rest, filepath.Join(cfg.DataDir, "dev-certs"), stdout)
+	case "notify":
+		return notifyDryRun(ctx, cfg, rest, getenv, stdout)
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }

@@ -29,6 +29,8 @@ type Config struct {
 	ValkeyPrefix         string
 	// ExpiryInterval is how often the expiry job runs.
 	ExpiryInterval time.Duration
+	// DailyInterval is how often the gamification's daily job runs.
+	DailyInterval time.Duration
 	// SeedFile is a program seed file applied at start; empty means the
 	// embedded demo program.
 	SeedFile string
@@ -37,8 +39,28 @@ type Config struct {
 	// Addr is loopback.
 	DevMode         string
 	DevStoreKey     string
+	DevOperatorKey  string
 	FirebaseProject string
-	DefaultProgram  string
+	// FirebaseCheckRevoked asks Firebase, on sensitive procedures (redeem),
+	// whether the token was revoked; it needs credentials
+	// (GOOGLE_APPLICATION_CREDENTIALS).
+	FirebaseCheckRevoked bool
+	DefaultProgram       string
+	// FCMCredentialsFile is the service account key (JSON) pushes are sent
+	// with through FCM, to FCMProject (default: FirebaseProject); empty
+	// records pushes in process and logs them.
+	FCMCredentialsFile string
+	FCMProject         string
+	// PushRate bounds the messages per second sent to FCM by the replica
+	// holding the sender's lease (one at a time).
+	PushRate float64
+	// PushQuietStart and PushQuietEnd are the hours, in the member's time
+	// zone, between which pushes wait.
+	PushQuietStart, PushQuietEnd int
+	// PushCap is how many pushes a member gets in 24 hours at most.
+	PushCap int
+	// ReminderInterval is how often push reminders are computed.
+	ReminderInterval time.Duration
 	// PublicURL is where devices and browsers reach this server; Apple
 	// Wallet passes name PublicURL + "/passkit" as their web service.
 	// Empty means http://Addr.
@@ -99,6 +121,13 @@ func (c *Config) settings() []setting {
 			return err
 		}
 	}
+	boolean := func(p *bool) func(string) error {
+		return func(v string) error {
+			b, err := strconv.ParseBool(v)
+			*p = b
+			return err
+		}
+	}
 	size := func(p *int) func(string) error {
 		return func(v string) error {
 			n, err := strconv.Atoi(v)
@@ -119,10 +148,33 @@ func (c *Config) settings() []setting {
 		{"valkey-password", "TREUE_VALKEY_PASSWORD", "", "Valkey password", str(&c.ValkeyPassword)},
 		{"valkey-prefix", "TREUE_VALKEY_PREFIX", "treue", "prefix of Treue's keys and channels, so deployments can share a Valkey", str(&c.ValkeyPrefix)},
 		{"expiry-interval", "TREUE_EXPIRY_INTERVAL", "1h", "how often points due to expire are expired", dur(&c.ExpiryInterval)},
+		{"daily-interval", "TREUE_DAILY_INTERVAL", "6h", "how often birthday bonuses and tiers whose status ran out are applied", dur(&c.DailyInterval)},
 		{"seed", "TREUE_SEED_FILE", "", "program seed file (JSON) applied at start; empty: the demo café", str(&c.SeedFile)},
 		{"dev", "TREUE_DEV", "auto", "development sign-in: auto, true or false", str(&c.DevMode)},
 		{"dev-store-key", "TREUE_DEV_STORE_KEY", "demo-store-key", "API key of the seed's tills in dev mode", str(&c.DevStoreKey)},
+		{"dev-operator-key", "TREUE_DEV_OPERATOR_KEY", "demo-operator-key", "API key of the seed's operators in dev mode", str(&c.DevOperatorKey)},
 		{"firebase-project", "TREUE_FIREBASE_PROJECT_ID", "", "Firebase project whose ID tokens customers sign in with", str(&c.FirebaseProject)},
+		{"firebase-check-revoked", "TREUE_FIREBASE_CHECK_REVOKED", "false", "ask Firebase whether the token was revoked on sensitive calls (redeem); needs GOOGLE_APPLICATION_CREDENTIALS", boolean(&c.FirebaseCheckRevoked)},
+		{"fcm-credentials", "TREUE_FCM_CREDENTIALS_FILE", "", "service account key (JSON) to send pushes through Firebase Cloud Messaging; empty: pushes are recorded in process and logged", str(&c.FCMCredentialsFile)},
+		{"fcm-project", "TREUE_FCM_PROJECT_ID", "", "Firebase project pushes are sent through; empty: TREUE_FIREBASE_PROJECT_ID", str(&c.FCMProject)},
+		{"push-rate", "TREUE_PUSH_RATE", "10000", "pushes per second at most (FCM allows 600,000 per minute per project; one replica sends at a time)", func(v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil && !(f > 0 && f <= 10000) {
+				err = errors.New("want a rate above 0 and at most 10000")
+			}
+			c.PushRate = f
+			return err
+		}},
+		{"push-quiet-hours", "TREUE_PUSH_QUIET_HOURS", "21-8", "hours (start-end, in the member's time zone) during which pushes wait until the end; equal hours (0-0): none", func(v string) error {
+			var a, b int
+			if _, err := fmt.Sscanf(v, "%d-%d", &a, &b); err != nil || a < 0 || a > 23 || b < 0 || b > 23 {
+				return errors.New("want two hours 0 to 23 as start-end, e.g. 21-8")
+			}
+			c.PushQuietStart, c.PushQuietEnd = a, b
+			return nil
+		}},
+		{"push-cap", "TREUE_PUSH_CAP", "3", "pushes a member gets in 24 hours at most; more wait", size(&c.PushCap)},
+		{"reminder-interval", "TREUE_REMINDER_INTERVAL", "1h", "how often push reminders (points expiring, challenges ending) are computed", dur(&c.ReminderInterval)},
 		{"default-program", "TREUE_DEFAULT_PROGRAM", "", "program of customer calls without a Treue-Program header; empty: the seed's", str(&c.DefaultProgram)},
 		{"public-url", "TREUE_PUBLIC_URL", "", "URL devices and browsers reach this server at (https in production); empty: http://<addr>", str(&c.PublicURL)},
 		{"apple-pass-cert", "TREUE_APPLE_PASS_CERT", "", "Apple pass type ID certificate: PEM (with -apple-pass-key) or .p12; empty: dev certificates in dev mode, no Apple passes otherwise", str(&c.ApplePassCert)},

@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"google.golang.org/api/option"
 
 	"github.com/treue/treue/bff"
 	"github.com/treue/treue/cmd/internal/storage"
@@ -35,6 +38,7 @@ type server struct {
 	program  string
 	apple    *applePasses
 	google   *googlePasses
+	push     *pushes
 }
 
 // newServer opens the store, applies the seed and binds the listen address.
@@ -94,6 +98,15 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		google = s.google.links
 		delivered = append(delivered, s.google.syncer.CardsChanged)
 	}
+	var pushDesc string
+	if s.push, pushDesc, err = s.openPushes(ctx); err != nil {
+		return nil, err
+	}
+	s.log.Info("push notifications", "sender", pushDesc)
+	delivered = append(delivered, func(c []loyalty.CardChange) {
+		s.push.planner.CardsChanged(c)
+		s.push.dispatcher.Poke()
+	})
 	hub = realtime.NewHub(svc, s.broker, realtime.Config{
 		Logger: s.log,
 		Delivered: func(c []loyalty.CardChange) {
@@ -103,11 +116,11 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		},
 	})
 	s.hub = hub
-	devKey := ""
+	var devKeys seedKeys
 	if s.dev {
-		devKey = cfg.DevStoreKey
+		devKeys = seedKeys{till: cfg.DevStoreKey, operator: cfg.DevOperatorKey}
 	}
-	seed, err := loadSeed(cfg.SeedFile, devKey)
+	seed, err := loadSeed(cfg.SeedFile, devKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -153,13 +166,20 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 func (s *server) verifier(ctx context.Context) (bff.TokenVerifier, error) {
 	var fb bff.TokenVerifier
 	if s.cfg.FirebaseProject != "" {
-		v, err := firebaseauth.New(ctx, s.cfg.FirebaseProject)
+		fc := firebaseauth.Config{ProjectID: s.cfg.FirebaseProject, CheckRevoked: s.cfg.FirebaseCheckRevoked}
+		if !fc.CheckRevoked && firebaseauth.EmulatorHost() == "" {
+			// Verifying needs only Google's public keys.
+			fc.Options = []option.ClientOption{option.WithoutAuthentication()}
+		}
+		v, err := firebaseauth.New(ctx, fc)
 		if err != nil {
 			return nil, err
 		}
 		fb = v
 	}
 	switch {
+	case !s.dev && os.Getenv(firebaseauth.EmulatorHostEnv) != "":
+		return nil, fmt.Errorf("%s is set: the Firebase Admin SDK then accepts unsigned tokens, so treued refuses it outside dev mode (TREUE_DEV=true)", firebaseauth.EmulatorHostEnv)
 	case s.dev:
 		s.log.Warn("DEV MODE: anyone can sign in as anyone with 'Authorization: Bearer dev:<uid>', and tills use the dev store key. Listening on loopback only. Set TREUE_FIREBASE_PROJECT_ID or TREUE_DEV=false for real sign-in.")
 		return bff.DevTokens{Next: fb}, nil
@@ -181,7 +201,10 @@ func (s *server) serve(ctx context.Context) error {
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var jobsDone sync.WaitGroup
 	jobsDone.Go(func() { s.runExpiry(jobs) })
+	jobsDone.Go(func() { s.runDaily(jobs) })
 	jobsDone.Go(func() { s.hub.Run(jobs) })
+	jobsDone.Go(func() { s.push.dispatcher.Run(jobs, dispatchInterval) })
+	jobsDone.Go(func() { s.runReminders(jobs) })
 	if s.apple != nil {
 		jobsDone.Go(func() { s.apple.pusher.Run(jobs) })
 	}
@@ -212,6 +235,32 @@ func (s *server) serve(ctx context.Context) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// runDaily runs the gamification's daily job (birthday bonuses, tiers
+// whose status ran out) for the seeded program at start and then every
+// DailyInterval until ctx is done. Runs on several replicas at once are
+// safe: birthday grants are keyed and tier moves happen once.
+func (s *server) runDaily(ctx context.Context) {
+	t := time.NewTicker(s.cfg.DailyInterval)
+	defer t.Stop()
+	for {
+		start := time.Now()
+		run, err := s.svc.RunDaily(ctx, s.program)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Error("daily job failed", "err", err, "members", run.Members)
+		default:
+			s.log.Info("daily job done", "members", run.Members, "grants", run.Grants, "tier_moves", run.TierMoves, "took", time.Since(start))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // runExpiry runs the expiry job at start and then every ExpiryInterval

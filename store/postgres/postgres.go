@@ -129,12 +129,13 @@ func (s *Store) attemptsFor(cause *pgconn.PgError) int {
 
 // retriedUnique are the unique constraints whose violation Update retries:
 // a concurrent transaction wrote the same idempotency key or enrolled the
-// same user (or, rarely, drew the same card number), and the next attempt
-// finds its row.
+// same user (or, rarely, drew the same card number or referral code), and
+// the next attempt finds its row.
 var retriedUnique = map[string]bool{
-	"idempotency_pkey": true,
-	"members_uid_key":  true,
-	"members_card_key": true,
+	"idempotency_pkey":              true,
+	"members_uid_key":               true,
+	"members_card_key":              true,
+	"game_states_referral_code_key": true,
 }
 
 // update runs fn once. It returns fn's (or begin's or commit's) error and

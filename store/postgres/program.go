@@ -7,7 +7,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/store/internal/programcache"
 )
+
+// programs caches decoded programs across stores: an entry is used only
+// for the configuration it was decoded from.
+var programs programcache.Cache
 
 // Program returns the program with the given id.
 func (t *tx) Program(ctx context.Context, id string) (loyalty.Program, error) {
@@ -16,11 +21,10 @@ func (t *tx) Program(ctx context.Context, id string) (loyalty.Program, error) {
 	if err != nil {
 		return loyalty.Program{}, lookupErr(err, fmt.Sprintf("program %q", id))
 	}
-	var p loyalty.Program
-	if err := json.Unmarshal(config, &p); err != nil {
+	p, err := programs.Decode(id, config)
+	if err != nil {
 		return loyalty.Program{}, fmt.Errorf("postgres: decode program %q: %w", id, err)
 	}
-	p.ID = id
 	return p, nil
 }
 

@@ -119,6 +119,7 @@ func testEnroll(t *testing.T, e *env) {
 		Program: DemoSeed("cafe-a").Program,
 		Member:  wantMember,
 		Account: loyalty.Account{ProgramID: "cafe-a", MemberID: card.Member.ID, Balance: 0, Version: 0, UpdatedAt: e.now()},
+		Game:    loyalty.GameState{ProgramID: "cafe-a", MemberID: card.Member.ID},
 	}
 	if diff := cmp.Diff(want, card); diff != "" {
 		t.Errorf("Enroll (-want +got):\n%s", diff)

@@ -55,6 +55,11 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"Pay", payTests},
 		{"Expiry", expiryTests},
 		{"Outbox", outboxTests},
+		{"GameState", gameStateTests},
+		{"Game", gameTests},
+		{"Consent", consentTests},
+		{"Device", deviceTests},
+		{"Reminder", reminderTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/notify"
 	"github.com/treue/treue/store/postgres"
 	"github.com/treue/treue/store/sqlite"
 	"github.com/treue/treue/wallet/applepass"
@@ -16,10 +17,12 @@ import (
 )
 
 // Store is a loyalty.Store whose whole ledger can be audited, and that
-// keeps Apple Wallet passes and their devices' registrations.
+// keeps Apple Wallet passes and their devices' registrations and the push
+// message queue.
 type Store interface {
 	loyalty.Store
 	applepass.Store
+	notify.Store
 	// GooglePasses returns the store's Google Wallet passes.
 	GooglePasses() googlepass.Store
 	// CheckInvariants returns an error listing every violation of the

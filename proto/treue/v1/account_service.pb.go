@@ -110,7 +110,10 @@ func (x *Profile) GetEnrollTime() *timestamppb.Timestamp {
 type EnrollRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The language the member wants texts in. Unspecified means German.
-	Locale        Locale `protobuf:"varint,1,opt,name=locale,proto3,enum=treue.v1.Locale" json:"locale,omitempty"`
+	Locale Locale `protobuf:"varint,1,opt,name=locale,proto3,enum=treue.v1.Locale" json:"locale,omitempty"`
+	// The referral code another member shared, e.g. "K7QD-M2XH" (case, spaces
+	// and dashes are ignored); empty for none.
+	ReferralCode  string `protobuf:"bytes,2,opt,name=referral_code,json=referralCode,proto3" json:"referral_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -150,6 +153,13 @@ func (x *EnrollRequest) GetLocale() Locale {
 		return x.Locale
 	}
 	return Locale_LOCALE_UNSPECIFIED
+}
+
+func (x *EnrollRequest) GetReferralCode() string {
+	if x != nil {
+		return x.ReferralCode
+	}
+	return ""
 }
 
 // EnrollResponse carries the membership.
@@ -291,11 +301,586 @@ func (x *GetProfileResponse) GetProfile() *Profile {
 	return nil
 }
 
+// GetReferralCodeRequest asks for the caller's referral code.
+type GetReferralCodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The language of share_text. Unspecified means the member's.
+	Locale        Locale `protobuf:"varint,1,opt,name=locale,proto3,enum=treue.v1.Locale" json:"locale,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReferralCodeRequest) Reset() {
+	*x = GetReferralCodeRequest{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReferralCodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReferralCodeRequest) ProtoMessage() {}
+
+func (x *GetReferralCodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReferralCodeRequest.ProtoReflect.Descriptor instead.
+func (*GetReferralCodeRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetReferralCodeRequest) GetLocale() Locale {
+	if x != nil {
+		return x.Locale
+	}
+	return Locale_LOCALE_UNSPECIFIED
+}
+
+// GetReferralCodeResponse carries the caller's referral code.
+type GetReferralCodeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The code, e.g. "K7QD-M2XH".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// A sentence to share the code with, in the caller's language, e.g. "Mit
+	// meinem Code K7QD-M2XH bekommst du 25 Sterne bei Café Treue."
+	ShareText     string `protobuf:"bytes,2,opt,name=share_text,json=shareText,proto3" json:"share_text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReferralCodeResponse) Reset() {
+	*x = GetReferralCodeResponse{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReferralCodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReferralCodeResponse) ProtoMessage() {}
+
+func (x *GetReferralCodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReferralCodeResponse.ProtoReflect.Descriptor instead.
+func (*GetReferralCodeResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetReferralCodeResponse) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *GetReferralCodeResponse) GetShareText() string {
+	if x != nil {
+		return x.ShareText
+	}
+	return ""
+}
+
+// RegisterDeviceRequest names the device to push to.
+type RegisterDeviceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The device.
+	Device        *Device `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterDeviceRequest) Reset() {
+	*x = RegisterDeviceRequest{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterDeviceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterDeviceRequest) ProtoMessage() {}
+
+func (x *RegisterDeviceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterDeviceRequest.ProtoReflect.Descriptor instead.
+func (*RegisterDeviceRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RegisterDeviceRequest) GetDevice() *Device {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+// RegisterDeviceResponse carries the stored device.
+type RegisterDeviceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The device as stored, with its registration and last-seen times.
+	Device        *Device `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterDeviceResponse) Reset() {
+	*x = RegisterDeviceResponse{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterDeviceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterDeviceResponse) ProtoMessage() {}
+
+func (x *RegisterDeviceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterDeviceResponse.ProtoReflect.Descriptor instead.
+func (*RegisterDeviceResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RegisterDeviceResponse) GetDevice() *Device {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+// UnregisterDeviceRequest names the device to stop pushing to.
+type UnregisterDeviceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The FCM registration token the device was registered with; 1 to 4096
+	// characters.
+	PushToken     string `protobuf:"bytes,1,opt,name=push_token,json=pushToken,proto3" json:"push_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnregisterDeviceRequest) Reset() {
+	*x = UnregisterDeviceRequest{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnregisterDeviceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnregisterDeviceRequest) ProtoMessage() {}
+
+func (x *UnregisterDeviceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnregisterDeviceRequest.ProtoReflect.Descriptor instead.
+func (*UnregisterDeviceRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UnregisterDeviceRequest) GetPushToken() string {
+	if x != nil {
+		return x.PushToken
+	}
+	return ""
+}
+
+// UnregisterDeviceResponse is empty: the device gets no more pushes.
+type UnregisterDeviceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnregisterDeviceResponse) Reset() {
+	*x = UnregisterDeviceResponse{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnregisterDeviceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnregisterDeviceResponse) ProtoMessage() {}
+
+func (x *UnregisterDeviceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnregisterDeviceResponse.ProtoReflect.Descriptor instead.
+func (*UnregisterDeviceResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{10}
+}
+
+// ListDevicesRequest asks for the caller's devices.
+type ListDevicesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDevicesRequest) Reset() {
+	*x = ListDevicesRequest{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDevicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDevicesRequest) ProtoMessage() {}
+
+func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDevicesRequest.ProtoReflect.Descriptor instead.
+func (*ListDevicesRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{11}
+}
+
+// ListDevicesResponse carries the caller's devices.
+type ListDevicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 10 devices, most recently seen first.
+	Devices       []*Device `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDevicesResponse) Reset() {
+	*x = ListDevicesResponse{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDevicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDevicesResponse) ProtoMessage() {}
+
+func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDevicesResponse.ProtoReflect.Descriptor instead.
+func (*ListDevicesResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListDevicesResponse) GetDevices() []*Device {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+// GetConsentsRequest asks for the caller's consents.
+type GetConsentsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConsentsRequest) Reset() {
+	*x = GetConsentsRequest{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConsentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConsentsRequest) ProtoMessage() {}
+
+func (x *GetConsentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConsentsRequest.ProtoReflect.Descriptor instead.
+func (*GetConsentsRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{13}
+}
+
+// GetConsentsResponse carries the caller's consents.
+type GetConsentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One state per purpose, in the order of ConsentPurpose.
+	Consents []*ConsentState `protobuf:"bytes,1,rep,name=consents,proto3" json:"consents,omitempty"`
+	// Every record, oldest first.
+	History       []*ConsentRecord `protobuf:"bytes,2,rep,name=history,proto3" json:"history,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConsentsResponse) Reset() {
+	*x = GetConsentsResponse{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConsentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConsentsResponse) ProtoMessage() {}
+
+func (x *GetConsentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConsentsResponse.ProtoReflect.Descriptor instead.
+func (*GetConsentsResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetConsentsResponse) GetConsents() []*ConsentState {
+	if x != nil {
+		return x.Consents
+	}
+	return nil
+}
+
+func (x *GetConsentsResponse) GetHistory() []*ConsentRecord {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+// SetConsentRequest grants or withdraws one consent.
+type SetConsentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the consent is for; required.
+	Purpose ConsentPurpose `protobuf:"varint,1,opt,name=purpose,proto3,enum=treue.v1.ConsentPurpose" json:"purpose,omitempty"`
+	// True grants the consent, false withdraws it.
+	Granted bool `protobuf:"varint,2,opt,name=granted,proto3" json:"granted,omitempty"`
+	// The id of the consent text the member was shown, e.g. "push-2026-11";
+	// 1 to 64 printable ASCII characters without spaces. Keep the texts
+	// themselves versioned in the app: the record proves which one was shown.
+	TextVersion string `protobuf:"bytes,3,opt,name=text_version,json=textVersion,proto3" json:"text_version,omitempty"`
+	// Where the member gave or withdrew it: "app", "web", "till"; 1 to 32
+	// printable ASCII characters. Empty means "app".
+	Source        string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetConsentRequest) Reset() {
+	*x = SetConsentRequest{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetConsentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetConsentRequest) ProtoMessage() {}
+
+func (x *SetConsentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetConsentRequest.ProtoReflect.Descriptor instead.
+func (*SetConsentRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SetConsentRequest) GetPurpose() ConsentPurpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return ConsentPurpose_CONSENT_PURPOSE_UNSPECIFIED
+}
+
+func (x *SetConsentRequest) GetGranted() bool {
+	if x != nil {
+		return x.Granted
+	}
+	return false
+}
+
+func (x *SetConsentRequest) GetTextVersion() string {
+	if x != nil {
+		return x.TextVersion
+	}
+	return ""
+}
+
+func (x *SetConsentRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+// SetConsentResponse carries the purpose's state after the call.
+type SetConsentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The purpose's state and its newest record.
+	Consent       *ConsentState `protobuf:"bytes,1,opt,name=consent,proto3" json:"consent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetConsentResponse) Reset() {
+	*x = SetConsentResponse{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetConsentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetConsentResponse) ProtoMessage() {}
+
+func (x *SetConsentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetConsentResponse.ProtoReflect.Descriptor instead.
+func (*SetConsentResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SetConsentResponse) GetConsent() *ConsentState {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
+}
+
 var File_treue_v1_account_service_proto protoreflect.FileDescriptor
 
 const file_treue_v1_account_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1etreue/v1/account_service.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13treue/v1/card.proto\"\xd0\x01\n" +
+	"\x1etreue/v1/account_service.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13treue/v1/card.proto\x1a\x16treue/v1/consent.proto\x1a\x15treue/v1/device.proto\"\xd0\x01\n" +
 	"\aProfile\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12\x1d\n" +
 	"\n" +
@@ -303,19 +888,55 @@ const file_treue_v1_account_service_proto_rawDesc = "" +
 	"\x04card\x18\x03 \x01(\v2\x0e.treue.v1.CardR\x04card\x12(\n" +
 	"\x06locale\x18\x04 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\x12;\n" +
 	"\venroll_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"enrollTime\"9\n" +
+	"enrollTime\"^\n" +
 	"\rEnrollRequest\x12(\n" +
-	"\x06locale\x18\x01 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\"W\n" +
+	"\x06locale\x18\x01 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\x12#\n" +
+	"\rreferral_code\x18\x02 \x01(\tR\freferralCode\"W\n" +
 	"\x0eEnrollResponse\x12+\n" +
 	"\aprofile\x18\x01 \x01(\v2\x11.treue.v1.ProfileR\aprofile\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\"\x13\n" +
 	"\x11GetProfileRequest\"A\n" +
 	"\x12GetProfileResponse\x12+\n" +
-	"\aprofile\x18\x01 \x01(\v2\x11.treue.v1.ProfileR\aprofile2\x9d\x01\n" +
+	"\aprofile\x18\x01 \x01(\v2\x11.treue.v1.ProfileR\aprofile\"B\n" +
+	"\x16GetReferralCodeRequest\x12(\n" +
+	"\x06locale\x18\x01 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\"L\n" +
+	"\x17GetReferralCodeResponse\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1d\n" +
+	"\n" +
+	"share_text\x18\x02 \x01(\tR\tshareText\"A\n" +
+	"\x15RegisterDeviceRequest\x12(\n" +
+	"\x06device\x18\x01 \x01(\v2\x10.treue.v1.DeviceR\x06device\"B\n" +
+	"\x16RegisterDeviceResponse\x12(\n" +
+	"\x06device\x18\x01 \x01(\v2\x10.treue.v1.DeviceR\x06device\"8\n" +
+	"\x17UnregisterDeviceRequest\x12\x1d\n" +
+	"\n" +
+	"push_token\x18\x01 \x01(\tR\tpushToken\"\x1a\n" +
+	"\x18UnregisterDeviceResponse\"\x14\n" +
+	"\x12ListDevicesRequest\"A\n" +
+	"\x13ListDevicesResponse\x12*\n" +
+	"\adevices\x18\x01 \x03(\v2\x10.treue.v1.DeviceR\adevices\"\x14\n" +
+	"\x12GetConsentsRequest\"|\n" +
+	"\x13GetConsentsResponse\x122\n" +
+	"\bconsents\x18\x01 \x03(\v2\x16.treue.v1.ConsentStateR\bconsents\x121\n" +
+	"\ahistory\x18\x02 \x03(\v2\x17.treue.v1.ConsentRecordR\ahistory\"\x9c\x01\n" +
+	"\x11SetConsentRequest\x122\n" +
+	"\apurpose\x18\x01 \x01(\x0e2\x18.treue.v1.ConsentPurposeR\apurpose\x12\x18\n" +
+	"\agranted\x18\x02 \x01(\bR\agranted\x12!\n" +
+	"\ftext_version\x18\x03 \x01(\tR\vtextVersion\x12\x16\n" +
+	"\x06source\x18\x04 \x01(\tR\x06source\"F\n" +
+	"\x12SetConsentResponse\x120\n" +
+	"\aconsent\x18\x01 \x01(\v2\x16.treue.v1.ConsentStateR\aconsent2\xa4\x05\n" +
 	"\x0eAccountService\x12=\n" +
 	"\x06Enroll\x12\x17.treue.v1.EnrollRequest\x1a\x18.treue.v1.EnrollResponse\"\x00\x12L\n" +
 	"\n" +
-	"GetProfile\x12\x1b.treue.v1.GetProfileRequest\x1a\x1c.treue.v1.GetProfileResponse\"\x03\x90\x02\x01B\x93\x01\n" +
+	"GetProfile\x12\x1b.treue.v1.GetProfileRequest\x1a\x1c.treue.v1.GetProfileResponse\"\x03\x90\x02\x01\x12[\n" +
+	"\x0fGetReferralCode\x12 .treue.v1.GetReferralCodeRequest\x1a!.treue.v1.GetReferralCodeResponse\"\x03\x90\x02\x02\x12X\n" +
+	"\x0eRegisterDevice\x12\x1f.treue.v1.RegisterDeviceRequest\x1a .treue.v1.RegisterDeviceResponse\"\x03\x90\x02\x02\x12^\n" +
+	"\x10UnregisterDevice\x12!.treue.v1.UnregisterDeviceRequest\x1a\".treue.v1.UnregisterDeviceResponse\"\x03\x90\x02\x02\x12O\n" +
+	"\vListDevices\x12\x1c.treue.v1.ListDevicesRequest\x1a\x1d.treue.v1.ListDevicesResponse\"\x03\x90\x02\x01\x12O\n" +
+	"\vGetConsents\x12\x1c.treue.v1.GetConsentsRequest\x1a\x1d.treue.v1.GetConsentsResponse\"\x03\x90\x02\x01\x12L\n" +
+	"\n" +
+	"SetConsent\x12\x1b.treue.v1.SetConsentRequest\x1a\x1c.treue.v1.SetConsentResponse\"\x03\x90\x02\x02B\x93\x01\n" +
 	"\fcom.treue.v1B\x13AccountServiceProtoP\x01Z-github.com/treue/treue/proto/treue/v1;treuev1\xa2\x02\x03TXX\xaa\x02\bTreue.V1\xca\x02\bTreue\\V1\xe2\x02\x14Treue\\V1\\GPBMetadata\xea\x02\tTreue::V1b\x06proto3"
 
 var (
@@ -330,33 +951,69 @@ func file_treue_v1_account_service_proto_rawDescGZIP() []byte {
 	return file_treue_v1_account_service_proto_rawDescData
 }
 
-var file_treue_v1_account_service_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_treue_v1_account_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_treue_v1_account_service_proto_goTypes = []any{
-	(*Profile)(nil),               // 0: treue.v1.Profile
-	(*EnrollRequest)(nil),         // 1: treue.v1.EnrollRequest
-	(*EnrollResponse)(nil),        // 2: treue.v1.EnrollResponse
-	(*GetProfileRequest)(nil),     // 3: treue.v1.GetProfileRequest
-	(*GetProfileResponse)(nil),    // 4: treue.v1.GetProfileResponse
-	(*Card)(nil),                  // 5: treue.v1.Card
-	(Locale)(0),                   // 6: treue.v1.Locale
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*Profile)(nil),                  // 0: treue.v1.Profile
+	(*EnrollRequest)(nil),            // 1: treue.v1.EnrollRequest
+	(*EnrollResponse)(nil),           // 2: treue.v1.EnrollResponse
+	(*GetProfileRequest)(nil),        // 3: treue.v1.GetProfileRequest
+	(*GetProfileResponse)(nil),       // 4: treue.v1.GetProfileResponse
+	(*GetReferralCodeRequest)(nil),   // 5: treue.v1.GetReferralCodeRequest
+	(*GetReferralCodeResponse)(nil),  // 6: treue.v1.GetReferralCodeResponse
+	(*RegisterDeviceRequest)(nil),    // 7: treue.v1.RegisterDeviceRequest
+	(*RegisterDeviceResponse)(nil),   // 8: treue.v1.RegisterDeviceResponse
+	(*UnregisterDeviceRequest)(nil),  // 9: treue.v1.UnregisterDeviceRequest
+	(*UnregisterDeviceResponse)(nil), // 10: treue.v1.UnregisterDeviceResponse
+	(*ListDevicesRequest)(nil),       // 11: treue.v1.ListDevicesRequest
+	(*ListDevicesResponse)(nil),      // 12: treue.v1.ListDevicesResponse
+	(*GetConsentsRequest)(nil),       // 13: treue.v1.GetConsentsRequest
+	(*GetConsentsResponse)(nil),      // 14: treue.v1.GetConsentsResponse
+	(*SetConsentRequest)(nil),        // 15: treue.v1.SetConsentRequest
+	(*SetConsentResponse)(nil),       // 16: treue.v1.SetConsentResponse
+	(*Card)(nil),                     // 17: treue.v1.Card
+	(Locale)(0),                      // 18: treue.v1.Locale
+	(*timestamppb.Timestamp)(nil),    // 19: google.protobuf.Timestamp
+	(*Device)(nil),                   // 20: treue.v1.Device
+	(*ConsentState)(nil),             // 21: treue.v1.ConsentState
+	(*ConsentRecord)(nil),            // 22: treue.v1.ConsentRecord
+	(ConsentPurpose)(0),              // 23: treue.v1.ConsentPurpose
 }
 var file_treue_v1_account_service_proto_depIdxs = []int32{
-	5, // 0: treue.v1.Profile.card:type_name -> treue.v1.Card
-	6, // 1: treue.v1.Profile.locale:type_name -> treue.v1.Locale
-	7, // 2: treue.v1.Profile.enroll_time:type_name -> google.protobuf.Timestamp
-	6, // 3: treue.v1.EnrollRequest.locale:type_name -> treue.v1.Locale
-	0, // 4: treue.v1.EnrollResponse.profile:type_name -> treue.v1.Profile
-	0, // 5: treue.v1.GetProfileResponse.profile:type_name -> treue.v1.Profile
-	1, // 6: treue.v1.AccountService.Enroll:input_type -> treue.v1.EnrollRequest
-	3, // 7: treue.v1.AccountService.GetProfile:input_type -> treue.v1.GetProfileRequest
-	2, // 8: treue.v1.AccountService.Enroll:output_type -> treue.v1.EnrollResponse
-	4, // 9: treue.v1.AccountService.GetProfile:output_type -> treue.v1.GetProfileResponse
-	8, // [8:10] is the sub-list for method output_type
-	6, // [6:8] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	17, // 0: treue.v1.Profile.card:type_name -> treue.v1.Card
+	18, // 1: treue.v1.Profile.locale:type_name -> treue.v1.Locale
+	19, // 2: treue.v1.Profile.enroll_time:type_name -> google.protobuf.Timestamp
+	18, // 3: treue.v1.EnrollRequest.locale:type_name -> treue.v1.Locale
+	0,  // 4: treue.v1.EnrollResponse.profile:type_name -> treue.v1.Profile
+	0,  // 5: treue.v1.GetProfileResponse.profile:type_name -> treue.v1.Profile
+	18, // 6: treue.v1.GetReferralCodeRequest.locale:type_name -> treue.v1.Locale
+	20, // 7: treue.v1.RegisterDeviceRequest.device:type_name -> treue.v1.Device
+	20, // 8: treue.v1.RegisterDeviceResponse.device:type_name -> treue.v1.Device
+	20, // 9: treue.v1.ListDevicesResponse.devices:type_name -> treue.v1.Device
+	21, // 10: treue.v1.GetConsentsResponse.consents:type_name -> treue.v1.ConsentState
+	22, // 11: treue.v1.GetConsentsResponse.history:type_name -> treue.v1.ConsentRecord
+	23, // 12: treue.v1.SetConsentRequest.purpose:type_name -> treue.v1.ConsentPurpose
+	21, // 13: treue.v1.SetConsentResponse.consent:type_name -> treue.v1.ConsentState
+	1,  // 14: treue.v1.AccountService.Enroll:input_type -> treue.v1.EnrollRequest
+	3,  // 15: treue.v1.AccountService.GetProfile:input_type -> treue.v1.GetProfileRequest
+	5,  // 16: treue.v1.AccountService.GetReferralCode:input_type -> treue.v1.GetReferralCodeRequest
+	7,  // 17: treue.v1.AccountService.RegisterDevice:input_type -> treue.v1.RegisterDeviceRequest
+	9,  // 18: treue.v1.AccountService.UnregisterDevice:input_type -> treue.v1.UnregisterDeviceRequest
+	11, // 19: treue.v1.AccountService.ListDevices:input_type -> treue.v1.ListDevicesRequest
+	13, // 20: treue.v1.AccountService.GetConsents:input_type -> treue.v1.GetConsentsRequest
+	15, // 21: treue.v1.AccountService.SetConsent:input_type -> treue.v1.SetConsentRequest
+	2,  // 22: treue.v1.AccountService.Enroll:output_type -> treue.v1.EnrollResponse
+	4,  // 23: treue.v1.AccountService.GetProfile:output_type -> treue.v1.GetProfileResponse
+	6,  // 24: treue.v1.AccountService.GetReferralCode:output_type -> treue.v1.GetReferralCodeResponse
+	8,  // 25: treue.v1.AccountService.RegisterDevice:output_type -> treue.v1.RegisterDeviceResponse
+	10, // 26: treue.v1.AccountService.UnregisterDevice:output_type -> treue.v1.UnregisterDeviceResponse
+	12, // 27: treue.v1.AccountService.ListDevices:output_type -> treue.v1.ListDevicesResponse
+	14, // 28: treue.v1.AccountService.GetConsents:output_type -> treue.v1.GetConsentsResponse
+	16, // 29: treue.v1.AccountService.SetConsent:output_type -> treue.v1.SetConsentResponse
+	22, // [22:30] is the sub-list for method output_type
+	14, // [14:22] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_treue_v1_account_service_proto_init() }
@@ -365,13 +1022,15 @@ func file_treue_v1_account_service_proto_init() {
 		return
 	}
 	file_treue_v1_card_proto_init()
+	file_treue_v1_consent_proto_init()
+	file_treue_v1_device_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_treue_v1_account_service_proto_rawDesc), len(file_treue_v1_account_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,7 +34,8 @@ const (
 	ActivityKind_ACTIVITY_KIND_REDEEM ActivityKind = 2
 	// Points taken back because purchased goods were returned.
 	ActivityKind_ACTIVITY_KIND_REVERSE ActivityKind = 3
-	// Bonus points (welcome, birthday, challenge, referral).
+	// Bonus points (welcome, birthday, challenge, referral, or the tier's and a
+	// boost's extra points on a purchase).
 	ActivityKind_ACTIVITY_KIND_BONUS ActivityKind = 4
 	// A correction made by the program operator.
 	ActivityKind_ACTIVITY_KIND_ADJUST ActivityKind = 5
@@ -42,6 +43,12 @@ const (
 	ActivityKind_ACTIVITY_KIND_EXPIRE ActivityKind = 6
 	// Points spent at a till (pay with points).
 	ActivityKind_ACTIVITY_KIND_CAPTURE ActivityKind = 7
+	// The member moved to another tier, or their tier was renewed; no points
+	// (points is 0). The reason names the tier, e.g. "Du bist jetzt Gold".
+	ActivityKind_ACTIVITY_KIND_TIER ActivityKind = 8
+	// A full stamp card gave the member a voucher; no points (points is 0). The
+	// voucher is in RewardService.ListVouchers.
+	ActivityKind_ACTIVITY_KIND_VOUCHER ActivityKind = 9
 )
 
 // Enum value maps for ActivityKind.
@@ -55,6 +62,8 @@ var (
 		5: "ACTIVITY_KIND_ADJUST",
 		6: "ACTIVITY_KIND_EXPIRE",
 		7: "ACTIVITY_KIND_CAPTURE",
+		8: "ACTIVITY_KIND_TIER",
+		9: "ACTIVITY_KIND_VOUCHER",
 	}
 	ActivityKind_value = map[string]int32{
 		"ACTIVITY_KIND_UNSPECIFIED": 0,
@@ -65,6 +74,8 @@ var (
 		"ACTIVITY_KIND_ADJUST":      5,
 		"ACTIVITY_KIND_EXPIRE":      6,
 		"ACTIVITY_KIND_CAPTURE":     7,
+		"ACTIVITY_KIND_TIER":        8,
+		"ACTIVITY_KIND_VOUCHER":     9,
 	}
 )
 
@@ -160,7 +171,8 @@ type Card struct {
 	// The program's name for its points in the caller's language, e.g. "Sterne" or
 	// "stars".
 	PointName string `protobuf:"bytes,3,opt,name=point_name,json=pointName,proto3" json:"point_name,omitempty"`
-	// The member's tier. Until tiers are configured every member is in the base tier.
+	// The member's tier. In programs without tiers every member is in the base
+	// tier, whose id is "base".
 	Tier *Tier `protobuf:"bytes,4,opt,name=tier,proto3" json:"tier,omitempty"`
 	// The text a barcode of this card encodes; the till scans it and sends it to
 	// PosService.LookupMember or PosService.Earn as the card number. Render it
@@ -341,7 +353,8 @@ func (x *PointsExpiry) GetExpireTime() *timestamppb.Timestamp {
 // Tier is a status level of a program, such as Silber, Gold or Platin.
 type Tier struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Stable identifier of the tier within its program, e.g. "base" or "gold".
+	// Stable identifier of the tier within its program, e.g. "gold"; "base" in
+	// programs without tiers.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The tier's name in the caller's language.
 	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
@@ -533,7 +546,7 @@ const file_treue_v1_card_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x1d\n" +
 	"\n" +
-	"receipt_id\x18\a \x01(\tR\treceiptId*\xe2\x01\n" +
+	"receipt_id\x18\a \x01(\tR\treceiptId*\x95\x02\n" +
 	"\fActivityKind\x12\x1d\n" +
 	"\x19ACTIVITY_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ACTIVITY_KIND_EARN\x10\x01\x12\x18\n" +
@@ -542,7 +555,9 @@ const file_treue_v1_card_proto_rawDesc = "" +
 	"\x13ACTIVITY_KIND_BONUS\x10\x04\x12\x18\n" +
 	"\x14ACTIVITY_KIND_ADJUST\x10\x05\x12\x18\n" +
 	"\x14ACTIVITY_KIND_EXPIRE\x10\x06\x12\x19\n" +
-	"\x15ACTIVITY_KIND_CAPTURE\x10\a*>\n" +
+	"\x15ACTIVITY_KIND_CAPTURE\x10\a\x12\x16\n" +
+	"\x12ACTIVITY_KIND_TIER\x10\b\x12\x19\n" +
+	"\x15ACTIVITY_KIND_VOUCHER\x10\t*>\n" +
 	"\x06Locale\x12\x16\n" +
 	"\x12LOCALE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tLOCALE_DE\x10\x01\x12\r\n" +

@@ -662,8 +662,15 @@ type CardUpdate struct {
 	// More entries were written than activities carries (at most 100): reload
 	// the list with ListActivity.
 	ActivitiesTruncated bool `protobuf:"varint,5,opt,name=activities_truncated,json=activitiesTruncated,proto3" json:"activities_truncated,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// The member's challenges their last purchase counted towards, with their
+	// progress, as in GetHomeResponse.challenges; ChallengeService has all of
+	// them.
+	Challenges []*ChallengeProgress `protobuf:"bytes,6,rep,name=challenges,proto3" json:"challenges,omitempty"`
+	// The program's stamp cards with the member's stamps as of their last
+	// purchase.
+	StampCards    []*StampCardProgress `protobuf:"bytes,7,rep,name=stamp_cards,json=stampCards,proto3" json:"stamp_cards,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CardUpdate) Reset() {
@@ -729,6 +736,20 @@ func (x *CardUpdate) GetActivitiesTruncated() bool {
 		return x.ActivitiesTruncated
 	}
 	return false
+}
+
+func (x *CardUpdate) GetChallenges() []*ChallengeProgress {
+	if x != nil {
+		return x.Challenges
+	}
+	return nil
+}
+
+func (x *CardUpdate) GetStampCards() []*StampCardProgress {
+	if x != nil {
+		return x.StampCards
+	}
+	return nil
 }
 
 // Heartbeat keeps an idle stream alive.
@@ -814,7 +835,7 @@ const file_treue_v1_card_service_proto_rawDesc = "" +
 	"\x11WatchCardResponse\x12.\n" +
 	"\x06update\x18\x01 \x01(\v2\x14.treue.v1.CardUpdateH\x00R\x06update\x123\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x13.treue.v1.HeartbeatH\x00R\theartbeatB\a\n" +
-	"\x05event\"\x85\x02\n" +
+	"\x05event\"\x80\x03\n" +
 	"\n" +
 	"CardUpdate\x12/\n" +
 	"\x05cause\x18\x01 \x01(\x0e2\x19.treue.v1.CardUpdateCauseR\x05cause\x12\"\n" +
@@ -823,7 +844,12 @@ const file_treue_v1_card_service_proto_rawDesc = "" +
 	"\n" +
 	"activities\x18\x04 \x03(\v2\x12.treue.v1.ActivityR\n" +
 	"activities\x121\n" +
-	"\x14activities_truncated\x18\x05 \x01(\bR\x13activitiesTruncated\"H\n" +
+	"\x14activities_truncated\x18\x05 \x01(\bR\x13activitiesTruncated\x12;\n" +
+	"\n" +
+	"challenges\x18\x06 \x03(\v2\x1b.treue.v1.ChallengeProgressR\n" +
+	"challenges\x12<\n" +
+	"\vstamp_cards\x18\a \x03(\v2\x1b.treue.v1.StampCardProgressR\n" +
+	"stampCards\"H\n" +
 	"\tHeartbeat\x12;\n" +
 	"\vserver_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"serverTime*b\n" +
@@ -875,7 +901,9 @@ var file_treue_v1_card_service_proto_goTypes = []any{
 	(*Card)(nil),                   // 13: treue.v1.Card
 	(*Activity)(nil),               // 14: treue.v1.Activity
 	(*TierProgress)(nil),           // 15: treue.v1.TierProgress
-	(*timestamppb.Timestamp)(nil),  // 16: google.protobuf.Timestamp
+	(*ChallengeProgress)(nil),      // 16: treue.v1.ChallengeProgress
+	(*StampCardProgress)(nil),      // 17: treue.v1.StampCardProgress
+	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
 }
 var file_treue_v1_card_service_proto_depIdxs = []int32{
 	12, // 0: treue.v1.GetCardRequest.locale:type_name -> treue.v1.Locale
@@ -891,20 +919,22 @@ var file_treue_v1_card_service_proto_depIdxs = []int32{
 	13, // 10: treue.v1.CardUpdate.card:type_name -> treue.v1.Card
 	15, // 11: treue.v1.CardUpdate.tier_progress:type_name -> treue.v1.TierProgress
 	14, // 12: treue.v1.CardUpdate.activities:type_name -> treue.v1.Activity
-	16, // 13: treue.v1.Heartbeat.server_time:type_name -> google.protobuf.Timestamp
-	2,  // 14: treue.v1.CardService.GetCard:input_type -> treue.v1.GetCardRequest
-	8,  // 15: treue.v1.CardService.WatchCard:input_type -> treue.v1.WatchCardRequest
-	4,  // 16: treue.v1.CardService.ListActivity:input_type -> treue.v1.ListActivityRequest
-	6,  // 17: treue.v1.CardService.GetCardBarcode:input_type -> treue.v1.GetCardBarcodeRequest
-	3,  // 18: treue.v1.CardService.GetCard:output_type -> treue.v1.GetCardResponse
-	9,  // 19: treue.v1.CardService.WatchCard:output_type -> treue.v1.WatchCardResponse
-	5,  // 20: treue.v1.CardService.ListActivity:output_type -> treue.v1.ListActivityResponse
-	7,  // 21: treue.v1.CardService.GetCardBarcode:output_type -> treue.v1.GetCardBarcodeResponse
-	18, // [18:22] is the sub-list for method output_type
-	14, // [14:18] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	16, // 13: treue.v1.CardUpdate.challenges:type_name -> treue.v1.ChallengeProgress
+	17, // 14: treue.v1.CardUpdate.stamp_cards:type_name -> treue.v1.StampCardProgress
+	18, // 15: treue.v1.Heartbeat.server_time:type_name -> google.protobuf.Timestamp
+	2,  // 16: treue.v1.CardService.GetCard:input_type -> treue.v1.GetCardRequest
+	8,  // 17: treue.v1.CardService.WatchCard:input_type -> treue.v1.WatchCardRequest
+	4,  // 18: treue.v1.CardService.ListActivity:input_type -> treue.v1.ListActivityRequest
+	6,  // 19: treue.v1.CardService.GetCardBarcode:input_type -> treue.v1.GetCardBarcodeRequest
+	3,  // 20: treue.v1.CardService.GetCard:output_type -> treue.v1.GetCardResponse
+	9,  // 21: treue.v1.CardService.WatchCard:output_type -> treue.v1.WatchCardResponse
+	5,  // 22: treue.v1.CardService.ListActivity:output_type -> treue.v1.ListActivityResponse
+	7,  // 23: treue.v1.CardService.GetCardBarcode:output_type -> treue.v1.GetCardBarcodeResponse
+	20, // [20:24] is the sub-list for method output_type
+	16, // [16:20] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_treue_v1_card_service_proto_init() }

@@ -95,7 +95,9 @@ type TierProgress struct {
 	// The next tier up; absent in the top tier or when the program has no
 	// tiers.
 	NextTier *Tier `protobuf:"bytes,2,opt,name=next_tier,json=nextTier,proto3" json:"next_tier,omitempty"`
-	// Qualifying points collected in the tier's window so far.
+	// Qualifying points collected in the tiers' window, as of the member's last
+	// purchase (the points of purchases before any multiplier; bonus points
+	// never count); 0 when there is no next tier.
 	QualifyingPoints int64 `protobuf:"varint,3,opt,name=qualifying_points,json=qualifyingPoints,proto3" json:"qualifying_points,omitempty"`
 	// Qualifying points the next tier needs; 0 when there is no next tier.
 	NextTierPoints int64 `protobuf:"varint,4,opt,name=next_tier_points,json=nextTierPoints,proto3" json:"next_tier_points,omitempty"`
@@ -282,6 +284,90 @@ func (x *ChallengeProgress) GetCompleted() bool {
 	return false
 }
 
+// StampCardProgress is how far the member is towards a full stamp card ("buy
+// 9 coffees, the 10th is free").
+type StampCardProgress struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identifier of the stamp card within its program.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The stamp card's name in the caller's language.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Stamps collected on the current card.
+	Current int64 `protobuf:"varint,3,opt,name=current,proto3" json:"current,omitempty"`
+	// Stamps a full card needs; a full card gives a voucher and starts over.
+	Target int64 `protobuf:"varint,4,opt,name=target,proto3" json:"target,omitempty"`
+	// The progress as a sentence in the caller's language, e.g. "7 von 9
+	// Stempeln".
+	ProgressText  string `protobuf:"bytes,5,opt,name=progress_text,json=progressText,proto3" json:"progress_text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StampCardProgress) Reset() {
+	*x = StampCardProgress{}
+	mi := &file_treue_v1_home_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StampCardProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StampCardProgress) ProtoMessage() {}
+
+func (x *StampCardProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_home_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StampCardProgress.ProtoReflect.Descriptor instead.
+func (*StampCardProgress) Descriptor() ([]byte, []int) {
+	return file_treue_v1_home_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *StampCardProgress) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StampCardProgress) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StampCardProgress) GetCurrent() int64 {
+	if x != nil {
+		return x.Current
+	}
+	return 0
+}
+
+func (x *StampCardProgress) GetTarget() int64 {
+	if x != nil {
+		return x.Target
+	}
+	return 0
+}
+
+func (x *StampCardProgress) GetProgressText() string {
+	if x != nil {
+		return x.ProgressText
+	}
+	return ""
+}
+
 // InboxMessage is a message from the program to the member, as listed in the
 // app's inbox.
 type InboxMessage struct {
@@ -300,7 +386,7 @@ type InboxMessage struct {
 
 func (x *InboxMessage) Reset() {
 	*x = InboxMessage{}
-	mi := &file_treue_v1_home_proto_msgTypes[2]
+	mi := &file_treue_v1_home_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -312,7 +398,7 @@ func (x *InboxMessage) String() string {
 func (*InboxMessage) ProtoMessage() {}
 
 func (x *InboxMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_home_proto_msgTypes[2]
+	mi := &file_treue_v1_home_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -325,7 +411,7 @@ func (x *InboxMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboxMessage.ProtoReflect.Descriptor instead.
 func (*InboxMessage) Descriptor() ([]byte, []int) {
-	return file_treue_v1_home_proto_rawDescGZIP(), []int{2}
+	return file_treue_v1_home_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *InboxMessage) GetId() string {
@@ -372,7 +458,7 @@ type PartError struct {
 
 func (x *PartError) Reset() {
 	*x = PartError{}
-	mi := &file_treue_v1_home_proto_msgTypes[3]
+	mi := &file_treue_v1_home_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +470,7 @@ func (x *PartError) String() string {
 func (*PartError) ProtoMessage() {}
 
 func (x *PartError) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_home_proto_msgTypes[3]
+	mi := &file_treue_v1_home_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +483,7 @@ func (x *PartError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartError.ProtoReflect.Descriptor instead.
 func (*PartError) Descriptor() ([]byte, []int) {
-	return file_treue_v1_home_proto_rawDescGZIP(), []int{3}
+	return file_treue_v1_home_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PartError) GetPart() HomePart {
@@ -440,7 +526,13 @@ const file_treue_v1_home_proto_rawDesc = "" +
 	"\rprogress_text\x18\x05 \x01(\tR\fprogressText\x12!\n" +
 	"\fbonus_points\x18\x06 \x01(\x03R\vbonusPoints\x125\n" +
 	"\bend_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1c\n" +
-	"\tcompleted\x18\b \x01(\bR\tcompleted\"\x85\x01\n" +
+	"\tcompleted\x18\b \x01(\bR\tcompleted\"\x8e\x01\n" +
+	"\x11StampCardProgress\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
+	"\acurrent\x18\x03 \x01(\x03R\acurrent\x12\x16\n" +
+	"\x06target\x18\x04 \x01(\x03R\x06target\x12#\n" +
+	"\rprogress_text\x18\x05 \x01(\tR\fprogressText\"\x85\x01\n" +
 	"\fInboxMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x12\n" +
@@ -473,21 +565,22 @@ func file_treue_v1_home_proto_rawDescGZIP() []byte {
 }
 
 var file_treue_v1_home_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_treue_v1_home_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_treue_v1_home_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_treue_v1_home_proto_goTypes = []any{
 	(HomePart)(0),                 // 0: treue.v1.HomePart
 	(*TierProgress)(nil),          // 1: treue.v1.TierProgress
 	(*ChallengeProgress)(nil),     // 2: treue.v1.ChallengeProgress
-	(*InboxMessage)(nil),          // 3: treue.v1.InboxMessage
-	(*PartError)(nil),             // 4: treue.v1.PartError
-	(*Tier)(nil),                  // 5: treue.v1.Tier
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*StampCardProgress)(nil),     // 3: treue.v1.StampCardProgress
+	(*InboxMessage)(nil),          // 4: treue.v1.InboxMessage
+	(*PartError)(nil),             // 5: treue.v1.PartError
+	(*Tier)(nil),                  // 6: treue.v1.Tier
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
 var file_treue_v1_home_proto_depIdxs = []int32{
-	5, // 0: treue.v1.TierProgress.tier:type_name -> treue.v1.Tier
-	5, // 1: treue.v1.TierProgress.next_tier:type_name -> treue.v1.Tier
-	6, // 2: treue.v1.ChallengeProgress.end_time:type_name -> google.protobuf.Timestamp
-	6, // 3: treue.v1.InboxMessage.create_time:type_name -> google.protobuf.Timestamp
+	6, // 0: treue.v1.TierProgress.tier:type_name -> treue.v1.Tier
+	6, // 1: treue.v1.TierProgress.next_tier:type_name -> treue.v1.Tier
+	7, // 2: treue.v1.ChallengeProgress.end_time:type_name -> google.protobuf.Timestamp
+	7, // 3: treue.v1.InboxMessage.create_time:type_name -> google.protobuf.Timestamp
 	0, // 4: treue.v1.PartError.part:type_name -> treue.v1.HomePart
 	5, // [5:5] is the sub-list for method output_type
 	5, // [5:5] is the sub-list for method input_type
@@ -508,7 +601,7 @@ func file_treue_v1_home_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_treue_v1_home_proto_rawDesc), len(file_treue_v1_home_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

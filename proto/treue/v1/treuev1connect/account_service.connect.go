@@ -38,6 +38,24 @@ const (
 	// AccountServiceGetProfileProcedure is the fully-qualified name of the AccountService's GetProfile
 	// RPC.
 	AccountServiceGetProfileProcedure = "/treue.v1.AccountService/GetProfile"
+	// AccountServiceGetReferralCodeProcedure is the fully-qualified name of the AccountService's
+	// GetReferralCode RPC.
+	AccountServiceGetReferralCodeProcedure = "/treue.v1.AccountService/GetReferralCode"
+	// AccountServiceRegisterDeviceProcedure is the fully-qualified name of the AccountService's
+	// RegisterDevice RPC.
+	AccountServiceRegisterDeviceProcedure = "/treue.v1.AccountService/RegisterDevice"
+	// AccountServiceUnregisterDeviceProcedure is the fully-qualified name of the AccountService's
+	// UnregisterDevice RPC.
+	AccountServiceUnregisterDeviceProcedure = "/treue.v1.AccountService/UnregisterDevice"
+	// AccountServiceListDevicesProcedure is the fully-qualified name of the AccountService's
+	// ListDevices RPC.
+	AccountServiceListDevicesProcedure = "/treue.v1.AccountService/ListDevices"
+	// AccountServiceGetConsentsProcedure is the fully-qualified name of the AccountService's
+	// GetConsents RPC.
+	AccountServiceGetConsentsProcedure = "/treue.v1.AccountService/GetConsents"
+	// AccountServiceSetConsentProcedure is the fully-qualified name of the AccountService's SetConsent
+	// RPC.
+	AccountServiceSetConsentProcedure = "/treue.v1.AccountService/SetConsent"
 )
 
 // AccountServiceClient is a client for the treue.v1.AccountService service.
@@ -46,14 +64,68 @@ type AccountServiceClient interface {
 	// idempotent per signed-in user: calling it again returns the existing
 	// membership with `created` false.
 	//
+	// A new member who gives another member's referral_code is linked to that
+	// member; both get the program's referral bonus after the new member's first
+	// paid purchase. An existing member's call ignores the code.
+	//
 	// Errors: unauthenticated without a valid token; invalid_argument for an
-	// unknown locale; not_found for an unknown program.
+	// unknown locale or a malformed or unknown referral_code; not_found for an
+	// unknown program.
 	Enroll(context.Context, *connect.Request[v1.EnrollRequest]) (*connect.Response[v1.EnrollResponse], error)
 	// GetProfile returns the caller's membership.
 	//
 	// Errors: unauthenticated; failed_precondition when the caller is not
 	// enrolled (call Enroll first).
 	GetProfile(context.Context, *connect.Request[v1.GetProfileRequest]) (*connect.Response[v1.GetProfileResponse], error)
+	// GetReferralCode returns the caller's referral code, which new members
+	// give to Enroll, and a sentence to share it with. The code is made on the
+	// first call and stays the same afterwards.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled or the program has no referral bonus; invalid_argument for an
+	// unknown locale.
+	GetReferralCode(context.Context, *connect.Request[v1.GetReferralCodeRequest]) (*connect.Response[v1.GetReferralCodeResponse], error)
+	// RegisterDevice stores the app's FCM registration token so the caller
+	// gets push notifications on this device, in its language and time zone.
+	// Call it at every app start and whenever FCM hands the app a new token:
+	// registering a known token refreshes it. A token registered by another
+	// member of the program moves to the caller (one app installation, a new
+	// sign-in). A member has at most 10 devices; an 11th replaces the one seen
+	// longest ago. Tokens FCM reports as no longer valid are removed by Treue.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled; invalid_argument for an empty or over-long token, an unknown
+	// platform or an unknown time zone.
+	RegisterDevice(context.Context, *connect.Request[v1.RegisterDeviceRequest]) (*connect.Response[v1.RegisterDeviceResponse], error)
+	// UnregisterDevice stops pushes to one of the caller's devices, e.g. at
+	// sign-out. Unregistering a token that is not registered succeeds.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled; invalid_argument for an empty or over-long token.
+	UnregisterDevice(context.Context, *connect.Request[v1.UnregisterDeviceRequest]) (*connect.Response[v1.UnregisterDeviceResponse], error)
+	// ListDevices returns the caller's registered devices, most recently seen
+	// first.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled.
+	ListDevices(context.Context, *connect.Request[v1.ListDevicesRequest]) (*connect.Response[v1.ListDevicesResponse], error)
+	// GetConsents returns what the caller agreed to, per purpose, and every
+	// consent record, oldest first.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled.
+	GetConsents(context.Context, *connect.Request[v1.GetConsentsRequest]) (*connect.Response[v1.GetConsentsResponse], error)
+	// SetConsent records that the caller grants or withdraws consent for one
+	// purpose, having been shown the consent text text_version. Records are
+	// never changed or removed; withdrawing is one call, like granting.
+	// Recording the state a purpose is in already, with the same
+	// text_version, records nothing and returns the existing record.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled; invalid_argument for an unspecified purpose or a malformed
+	// text_version or source; resource_exhausted after 200 records of one
+	// purpose.
+	SetConsent(context.Context, *connect.Request[v1.SetConsentRequest]) (*connect.Response[v1.SetConsentResponse], error)
 }
 
 // NewAccountServiceClient constructs a client for the treue.v1.AccountService service. By default,
@@ -80,13 +152,61 @@ func NewAccountServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getReferralCode: connect.NewClient[v1.GetReferralCodeRequest, v1.GetReferralCodeResponse](
+			httpClient,
+			baseURL+AccountServiceGetReferralCodeProcedure,
+			connect.WithSchema(accountServiceMethods.ByName("GetReferralCode")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		registerDevice: connect.NewClient[v1.RegisterDeviceRequest, v1.RegisterDeviceResponse](
+			httpClient,
+			baseURL+AccountServiceRegisterDeviceProcedure,
+			connect.WithSchema(accountServiceMethods.ByName("RegisterDevice")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		unregisterDevice: connect.NewClient[v1.UnregisterDeviceRequest, v1.UnregisterDeviceResponse](
+			httpClient,
+			baseURL+AccountServiceUnregisterDeviceProcedure,
+			connect.WithSchema(accountServiceMethods.ByName("UnregisterDevice")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		listDevices: connect.NewClient[v1.ListDevicesRequest, v1.ListDevicesResponse](
+			httpClient,
+			baseURL+AccountServiceListDevicesProcedure,
+			connect.WithSchema(accountServiceMethods.ByName("ListDevices")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getConsents: connect.NewClient[v1.GetConsentsRequest, v1.GetConsentsResponse](
+			httpClient,
+			baseURL+AccountServiceGetConsentsProcedure,
+			connect.WithSchema(accountServiceMethods.ByName("GetConsents")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		setConsent: connect.NewClient[v1.SetConsentRequest, v1.SetConsentResponse](
+			httpClient,
+			baseURL+AccountServiceSetConsentProcedure,
+			connect.WithSchema(accountServiceMethods.ByName("SetConsent")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // accountServiceClient implements AccountServiceClient.
 type accountServiceClient struct {
-	enroll     *connect.Client[v1.EnrollRequest, v1.EnrollResponse]
-	getProfile *connect.Client[v1.GetProfileRequest, v1.GetProfileResponse]
+	enroll           *connect.Client[v1.EnrollRequest, v1.EnrollResponse]
+	getProfile       *connect.Client[v1.GetProfileRequest, v1.GetProfileResponse]
+	getReferralCode  *connect.Client[v1.GetReferralCodeRequest, v1.GetReferralCodeResponse]
+	registerDevice   *connect.Client[v1.RegisterDeviceRequest, v1.RegisterDeviceResponse]
+	unregisterDevice *connect.Client[v1.UnregisterDeviceRequest, v1.UnregisterDeviceResponse]
+	listDevices      *connect.Client[v1.ListDevicesRequest, v1.ListDevicesResponse]
+	getConsents      *connect.Client[v1.GetConsentsRequest, v1.GetConsentsResponse]
+	setConsent       *connect.Client[v1.SetConsentRequest, v1.SetConsentResponse]
 }
 
 // Enroll calls treue.v1.AccountService.Enroll.
@@ -99,20 +219,104 @@ func (c *accountServiceClient) GetProfile(ctx context.Context, req *connect.Requ
 	return c.getProfile.CallUnary(ctx, req)
 }
 
+// GetReferralCode calls treue.v1.AccountService.GetReferralCode.
+func (c *accountServiceClient) GetReferralCode(ctx context.Context, req *connect.Request[v1.GetReferralCodeRequest]) (*connect.Response[v1.GetReferralCodeResponse], error) {
+	return c.getReferralCode.CallUnary(ctx, req)
+}
+
+// RegisterDevice calls treue.v1.AccountService.RegisterDevice.
+func (c *accountServiceClient) RegisterDevice(ctx context.Context, req *connect.Request[v1.RegisterDeviceRequest]) (*connect.Response[v1.RegisterDeviceResponse], error) {
+	return c.registerDevice.CallUnary(ctx, req)
+}
+
+// UnregisterDevice calls treue.v1.AccountService.UnregisterDevice.
+func (c *accountServiceClient) UnregisterDevice(ctx context.Context, req *connect.Request[v1.UnregisterDeviceRequest]) (*connect.Response[v1.UnregisterDeviceResponse], error) {
+	return c.unregisterDevice.CallUnary(ctx, req)
+}
+
+// ListDevices calls treue.v1.AccountService.ListDevices.
+func (c *accountServiceClient) ListDevices(ctx context.Context, req *connect.Request[v1.ListDevicesRequest]) (*connect.Response[v1.ListDevicesResponse], error) {
+	return c.listDevices.CallUnary(ctx, req)
+}
+
+// GetConsents calls treue.v1.AccountService.GetConsents.
+func (c *accountServiceClient) GetConsents(ctx context.Context, req *connect.Request[v1.GetConsentsRequest]) (*connect.Response[v1.GetConsentsResponse], error) {
+	return c.getConsents.CallUnary(ctx, req)
+}
+
+// SetConsent calls treue.v1.AccountService.SetConsent.
+func (c *accountServiceClient) SetConsent(ctx context.Context, req *connect.Request[v1.SetConsentRequest]) (*connect.Response[v1.SetConsentResponse], error) {
+	return c.setConsent.CallUnary(ctx, req)
+}
+
 // AccountServiceHandler is an implementation of the treue.v1.AccountService service.
 type AccountServiceHandler interface {
 	// Enroll creates the caller's membership and card in the program. It is
 	// idempotent per signed-in user: calling it again returns the existing
 	// membership with `created` false.
 	//
+	// A new member who gives another member's referral_code is linked to that
+	// member; both get the program's referral bonus after the new member's first
+	// paid purchase. An existing member's call ignores the code.
+	//
 	// Errors: unauthenticated without a valid token; invalid_argument for an
-	// unknown locale; not_found for an unknown program.
+	// unknown locale or a malformed or unknown referral_code; not_found for an
+	// unknown program.
 	Enroll(context.Context, *connect.Request[v1.EnrollRequest]) (*connect.Response[v1.EnrollResponse], error)
 	// GetProfile returns the caller's membership.
 	//
 	// Errors: unauthenticated; failed_precondition when the caller is not
 	// enrolled (call Enroll first).
 	GetProfile(context.Context, *connect.Request[v1.GetProfileRequest]) (*connect.Response[v1.GetProfileResponse], error)
+	// GetReferralCode returns the caller's referral code, which new members
+	// give to Enroll, and a sentence to share it with. The code is made on the
+	// first call and stays the same afterwards.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled or the program has no referral bonus; invalid_argument for an
+	// unknown locale.
+	GetReferralCode(context.Context, *connect.Request[v1.GetReferralCodeRequest]) (*connect.Response[v1.GetReferralCodeResponse], error)
+	// RegisterDevice stores the app's FCM registration token so the caller
+	// gets push notifications on this device, in its language and time zone.
+	// Call it at every app start and whenever FCM hands the app a new token:
+	// registering a known token refreshes it. A token registered by another
+	// member of the program moves to the caller (one app installation, a new
+	// sign-in). A member has at most 10 devices; an 11th replaces the one seen
+	// longest ago. Tokens FCM reports as no longer valid are removed by Treue.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled; invalid_argument for an empty or over-long token, an unknown
+	// platform or an unknown time zone.
+	RegisterDevice(context.Context, *connect.Request[v1.RegisterDeviceRequest]) (*connect.Response[v1.RegisterDeviceResponse], error)
+	// UnregisterDevice stops pushes to one of the caller's devices, e.g. at
+	// sign-out. Unregistering a token that is not registered succeeds.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled; invalid_argument for an empty or over-long token.
+	UnregisterDevice(context.Context, *connect.Request[v1.UnregisterDeviceRequest]) (*connect.Response[v1.UnregisterDeviceResponse], error)
+	// ListDevices returns the caller's registered devices, most recently seen
+	// first.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled.
+	ListDevices(context.Context, *connect.Request[v1.ListDevicesRequest]) (*connect.Response[v1.ListDevicesResponse], error)
+	// GetConsents returns what the caller agreed to, per purpose, and every
+	// consent record, oldest first.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled.
+	GetConsents(context.Context, *connect.Request[v1.GetConsentsRequest]) (*connect.Response[v1.GetConsentsResponse], error)
+	// SetConsent records that the caller grants or withdraws consent for one
+	// purpose, having been shown the consent text text_version. Records are
+	// never changed or removed; withdrawing is one call, like granting.
+	// Recording the state a purpose is in already, with the same
+	// text_version, records nothing and returns the existing record.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled; invalid_argument for an unspecified purpose or a malformed
+	// text_version or source; resource_exhausted after 200 records of one
+	// purpose.
+	SetConsent(context.Context, *connect.Request[v1.SetConsentRequest]) (*connect.Response[v1.SetConsentResponse], error)
 }
 
 // NewAccountServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -135,12 +339,66 @@ func NewAccountServiceHandler(svc AccountServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	accountServiceGetReferralCodeHandler := connect.NewUnaryHandler(
+		AccountServiceGetReferralCodeProcedure,
+		svc.GetReferralCode,
+		connect.WithSchema(accountServiceMethods.ByName("GetReferralCode")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	accountServiceRegisterDeviceHandler := connect.NewUnaryHandler(
+		AccountServiceRegisterDeviceProcedure,
+		svc.RegisterDevice,
+		connect.WithSchema(accountServiceMethods.ByName("RegisterDevice")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	accountServiceUnregisterDeviceHandler := connect.NewUnaryHandler(
+		AccountServiceUnregisterDeviceProcedure,
+		svc.UnregisterDevice,
+		connect.WithSchema(accountServiceMethods.ByName("UnregisterDevice")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	accountServiceListDevicesHandler := connect.NewUnaryHandler(
+		AccountServiceListDevicesProcedure,
+		svc.ListDevices,
+		connect.WithSchema(accountServiceMethods.ByName("ListDevices")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	accountServiceGetConsentsHandler := connect.NewUnaryHandler(
+		AccountServiceGetConsentsProcedure,
+		svc.GetConsents,
+		connect.WithSchema(accountServiceMethods.ByName("GetConsents")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	accountServiceSetConsentHandler := connect.NewUnaryHandler(
+		AccountServiceSetConsentProcedure,
+		svc.SetConsent,
+		connect.WithSchema(accountServiceMethods.ByName("SetConsent")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/treue.v1.AccountService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AccountServiceEnrollProcedure:
 			accountServiceEnrollHandler.ServeHTTP(w, r)
 		case AccountServiceGetProfileProcedure:
 			accountServiceGetProfileHandler.ServeHTTP(w, r)
+		case AccountServiceGetReferralCodeProcedure:
+			accountServiceGetReferralCodeHandler.ServeHTTP(w, r)
+		case AccountServiceRegisterDeviceProcedure:
+			accountServiceRegisterDeviceHandler.ServeHTTP(w, r)
+		case AccountServiceUnregisterDeviceProcedure:
+			accountServiceUnregisterDeviceHandler.ServeHTTP(w, r)
+		case AccountServiceListDevicesProcedure:
+			accountServiceListDevicesHandler.ServeHTTP(w, r)
+		case AccountServiceGetConsentsProcedure:
+			accountServiceGetConsentsHandler.ServeHTTP(w, r)
+		case AccountServiceSetConsentProcedure:
+			accountServiceSetConsentHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -156,4 +414,28 @@ func (UnimplementedAccountServiceHandler) Enroll(context.Context, *connect.Reque
 
 func (UnimplementedAccountServiceHandler) GetProfile(context.Context, *connect.Request[v1.GetProfileRequest]) (*connect.Response[v1.GetProfileResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AccountService.GetProfile is not implemented"))
+}
+
+func (UnimplementedAccountServiceHandler) GetReferralCode(context.Context, *connect.Request[v1.GetReferralCodeRequest]) (*connect.Response[v1.GetReferralCodeResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AccountService.GetReferralCode is not implemented"))
+}
+
+func (UnimplementedAccountServiceHandler) RegisterDevice(context.Context, *connect.Request[v1.RegisterDeviceRequest]) (*connect.Response[v1.RegisterDeviceResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AccountService.RegisterDevice is not implemented"))
+}
+
+func (UnimplementedAccountServiceHandler) UnregisterDevice(context.Context, *connect.Request[v1.UnregisterDeviceRequest]) (*connect.Response[v1.UnregisterDeviceResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AccountService.UnregisterDevice is not implemented"))
+}
+
+func (UnimplementedAccountServiceHandler) ListDevices(context.Context, *connect.Request[v1.ListDevicesRequest]) (*connect.Response[v1.ListDevicesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AccountService.ListDevices is not implemented"))
+}
+
+func (UnimplementedAccountServiceHandler) GetConsents(context.Context, *connect.Request[v1.GetConsentsRequest]) (*connect.Response[v1.GetConsentsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AccountService.GetConsents is not implemented"))
+}
+
+func (UnimplementedAccountServiceHandler) SetConsent(context.Context, *connect.Request[v1.SetConsentRequest]) (*connect.Response[v1.SetConsentResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AccountService.SetConsent is not implemented"))
 }

@@ -57,8 +57,9 @@ type CardServiceClient interface {
 	// a return, a redemption, a hold or payment at a till, expiry), within
 	// milliseconds of its commit, whichever server made it. Every update carries
 	// the whole card plus the parts of the home screen (AppService.GetHome) that
-	// a change can move, so the app patches that screen in place. Heartbeats
-	// every 20 seconds keep mobile networks from closing an idle stream.
+	// a change can move (tier, challenges, stamp cards), so the app patches that
+	// screen in place. Heartbeats every 20 seconds keep mobile networks from
+	// closing an idle stream.
 	//
 	// To resume after a dropped connection, pass the last card.version seen as
 	// since_version: the first update then brings every ledger entry written
@@ -162,8 +163,9 @@ type CardServiceHandler interface {
 	// a return, a redemption, a hold or payment at a till, expiry), within
 	// milliseconds of its commit, whichever server made it. Every update carries
 	// the whole card plus the parts of the home screen (AppService.GetHome) that
-	// a change can move, so the app patches that screen in place. Heartbeats
-	// every 20 seconds keep mobile networks from closing an idle stream.
+	// a change can move (tier, challenges, stamp cards), so the app patches that
+	// screen in place. Heartbeats every 20 seconds keep mobile networks from
+	// closing an idle stream.
 	//
 	// To resume after a dropped connection, pass the last card.version seen as
 	// since_version: the first update then brings every ledger entry written
