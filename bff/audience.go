@@ -14,6 +14,10 @@ var audiences = map[string]audience{
 	treuev1connect.AccountServiceListDevicesProcedure:      customerSelf,
 	treuev1connect.AccountServiceGetConsentsProcedure:      customerSelf,
 	treuev1connect.AccountServiceSetConsentProcedure:       customerSelf,
+	treuev1connect.AccountServiceUpdateProfileProcedure:    customerSelf,
+
+	treuev1connect.PrivacyServiceExportMyDataProcedure:    customerSelf,
+	treuev1connect.PrivacyServiceDeleteMyAccountProcedure: customerSensitive,
 
 	treuev1connect.CardServiceGetCardProcedure:        customerSelf,
 	treuev1connect.CardServiceListActivityProcedure:   customerSelf,
@@ -47,4 +51,5 @@ var audiences = map[string]audience{
 	treuev1connect.AdminServiceEndChallengeProcedure: operatorOfProgram,
 	treuev1connect.AdminServicePutRewardProcedure:    operatorOfProgram,
 	treuev1connect.AdminServiceSimulateProcedure:     operatorOfProgram,
+	treuev1connect.AdminServiceEraseMemberProcedure:  operatorOfProgram,
 }

@@ -15,6 +15,7 @@ var purposes = map[treuev1.ConsentPurpose]loyalty.Purpose{
 	treuev1.ConsentPurpose_CONSENT_PURPOSE_MARKETING_PUSH:      loyalty.PurposeMarketingPush,
 	treuev1.ConsentPurpose_CONSENT_PURPOSE_PERSONALISED_OFFERS: loyalty.PurposePersonalisedOffers,
 	treuev1.ConsentPurpose_CONSENT_PURPOSE_BIRTHDAY:            loyalty.PurposeBirthday,
+	treuev1.ConsentPurpose_CONSENT_PURPOSE_PROFILE:             loyalty.PurposeProfile,
 }
 
 // defaultConsentSource is the source of consents set without one.

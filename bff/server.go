@@ -38,6 +38,30 @@ type Config struct {
 	// GooglePasses makes Google Wallet links; nil answers
 	// WalletService.GetGoogleWalletLink with unavailable.
 	GooglePasses GooglePasses
+	// Rates bound how often one caller may call; zero fields take the
+	// defaults (DefaultRates).
+	Rates Rates
+	// MaxCallDuration bounds a unary call: the handler's context ends
+	// after it, whatever deadline the client asked for. Zero means
+	// DefaultMaxCallDuration.
+	MaxCallDuration time.Duration
+}
+
+// Rates are the per-caller rate limits: a token bucket per member (of a
+// program), per till and per operator, each refilled at the rate (calls per
+// second) up to the burst. A call beyond them fails with
+// resource_exhausted and a RetryInfo detail saying when to retry. The
+// buckets are per replica.
+type Rates struct {
+	Customer      float64
+	CustomerBurst int
+	Till          float64
+	TillBurst     int
+	Operator      float64
+	OperatorBurst int
+	// MaxCallers bounds the buckets kept at once; the longest idle ones
+	// (full again, so nothing is lost) go first.
+	MaxCallers int
 }
 
 // Default message limits.
@@ -60,6 +84,7 @@ var serviceNames = []string{
 	treuev1connect.WalletServiceName,
 	treuev1connect.ChallengeServiceName,
 	treuev1connect.AdminServiceName,
+	treuev1connect.PrivacyServiceName,
 }
 
 // NewHandler returns the HTTP handler of Treue's API: its services, gRPC
@@ -113,6 +138,7 @@ func NewHandler(svc *loyalty.Service, cards *realtime.Hub, cfg Config) http.Hand
 	mux.Handle(treuev1connect.NewWalletServiceHandler(walletHandler{apple: cfg.ApplePasses, google: cfg.GooglePasses}, opts...))
 	mux.Handle(treuev1connect.NewChallengeServiceHandler(challengeHandler{svc: svc}, opts...))
 	mux.Handle(treuev1connect.NewAdminServiceHandler(adminHandler{svc: svc}, opts...))
+	mux.Handle(treuev1connect.NewPrivacyServiceHandler(privacyHandler{svc: svc}, opts...))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(serviceNames...)))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))

@@ -17,6 +17,13 @@ type Member struct {
 	CardNumber  string
 	Locale      Locale
 	CreatedAt   time.Time
+	// Name and Email are optional and kept only while the member grants
+	// PurposeProfile; empty when not given.
+	Name  string
+	Email string
+	// ErasedAt is when the member was erased; zero for a member. An erased
+	// member keeps only the pseudonymous ID, the account and the ledger.
+	ErasedAt time.Time
 }
 
 // Account is a member's points balance. Balance always equals the sum of the

@@ -22,10 +22,13 @@ const (
 	// PurposeBirthday: keeping the birthday for the birthday reward. Only
 	// with a grant.
 	PurposeBirthday Purpose = "birthday"
+	// PurposeProfile: keeping the member's name and e-mail address. Only
+	// with a grant.
+	PurposeProfile Purpose = "profile"
 )
 
 // Purposes are every Purpose, in the order the app lists them.
-var Purposes = []Purpose{PurposeTransactionalPush, PurposeMarketingPush, PurposePersonalisedOffers, PurposeBirthday}
+var Purposes = []Purpose{PurposeTransactionalPush, PurposeMarketingPush, PurposePersonalisedOffers, PurposeBirthday, PurposeProfile}
 
 // GrantedByDefault reports whether p counts as granted while the member
 // has recorded nothing for it.

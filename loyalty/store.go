@@ -136,6 +136,7 @@ type Tx interface {
 
 	ConsentStore
 	DeviceStore
+	PrivacyStore
 	ReminderStore
 	Outbox
 }

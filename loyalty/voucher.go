@@ -14,6 +14,8 @@ const (
 	VoucherIssued   VoucherStatus = "issued"
 	VoucherRedeemed VoucherStatus = "redeemed"
 	VoucherExpired  VoucherStatus = "expired"
+	// VoucherVoided: cancelled when its member was erased.
+	VoucherVoided VoucherStatus = "voided"
 )
 
 // Voucher is a reward bought with points, redeemed once at a till.

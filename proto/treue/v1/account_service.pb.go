@@ -36,7 +36,16 @@ type Profile struct {
 	// The language the member gets texts in.
 	Locale Locale `protobuf:"varint,4,opt,name=locale,proto3,enum=treue.v1.Locale" json:"locale,omitempty"`
 	// When the member enrolled.
-	EnrollTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=enroll_time,json=enrollTime,proto3" json:"enroll_time,omitempty"`
+	EnrollTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=enroll_time,json=enrollTime,proto3" json:"enroll_time,omitempty"`
+	// The name the member wants to be greeted with, up to 100 characters;
+	// empty when not given. Kept only with CONSENT_PURPOSE_PROFILE.
+	Name string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
+	// The member's e-mail address, up to 254 characters; empty when not
+	// given. Kept only with CONSENT_PURPOSE_PROFILE.
+	Email string `protobuf:"bytes,7,opt,name=email,proto3" json:"email,omitempty"`
+	// The member's birthday, without the year; unset when not given. Kept
+	// only with CONSENT_PURPOSE_BIRTHDAY, for the birthday reward.
+	Birthday      *Birthday `protobuf:"bytes,8,opt,name=birthday,proto3" json:"birthday,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -106,6 +115,83 @@ func (x *Profile) GetEnrollTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Profile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Profile) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Profile) GetBirthday() *Birthday {
+	if x != nil {
+		return x.Birthday
+	}
+	return nil
+}
+
+// Birthday is a day of the year. Treue does not ask for the year.
+type Birthday struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The month, 1 to 12.
+	Month int32 `protobuf:"varint,1,opt,name=month,proto3" json:"month,omitempty"`
+	// The day of the month, 1 to 31 (29 February is allowed; it is celebrated
+	// on 28 February in other years).
+	Day           int32 `protobuf:"varint,2,opt,name=day,proto3" json:"day,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Birthday) Reset() {
+	*x = Birthday{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Birthday) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Birthday) ProtoMessage() {}
+
+func (x *Birthday) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Birthday.ProtoReflect.Descriptor instead.
+func (*Birthday) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Birthday) GetMonth() int32 {
+	if x != nil {
+		return x.Month
+	}
+	return 0
+}
+
+func (x *Birthday) GetDay() int32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
 // EnrollRequest asks to enrol the signed-in user.
 type EnrollRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -120,7 +206,7 @@ type EnrollRequest struct {
 
 func (x *EnrollRequest) Reset() {
 	*x = EnrollRequest{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[1]
+	mi := &file_treue_v1_account_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -132,7 +218,7 @@ func (x *EnrollRequest) String() string {
 func (*EnrollRequest) ProtoMessage() {}
 
 func (x *EnrollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[1]
+	mi := &file_treue_v1_account_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -145,7 +231,7 @@ func (x *EnrollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrollRequest.ProtoReflect.Descriptor instead.
 func (*EnrollRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{1}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *EnrollRequest) GetLocale() Locale {
@@ -175,7 +261,7 @@ type EnrollResponse struct {
 
 func (x *EnrollResponse) Reset() {
 	*x = EnrollResponse{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[2]
+	mi := &file_treue_v1_account_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -187,7 +273,7 @@ func (x *EnrollResponse) String() string {
 func (*EnrollResponse) ProtoMessage() {}
 
 func (x *EnrollResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[2]
+	mi := &file_treue_v1_account_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -200,7 +286,7 @@ func (x *EnrollResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrollResponse.ProtoReflect.Descriptor instead.
 func (*EnrollResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{2}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *EnrollResponse) GetProfile() *Profile {
@@ -227,7 +313,7 @@ type GetProfileRequest struct {
 
 func (x *GetProfileRequest) Reset() {
 	*x = GetProfileRequest{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[3]
+	mi := &file_treue_v1_account_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -239,7 +325,7 @@ func (x *GetProfileRequest) String() string {
 func (*GetProfileRequest) ProtoMessage() {}
 
 func (x *GetProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[3]
+	mi := &file_treue_v1_account_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -252,7 +338,7 @@ func (x *GetProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProfileRequest.ProtoReflect.Descriptor instead.
 func (*GetProfileRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{3}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{4}
 }
 
 // GetProfileResponse carries the membership.
@@ -266,7 +352,7 @@ type GetProfileResponse struct {
 
 func (x *GetProfileResponse) Reset() {
 	*x = GetProfileResponse{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[4]
+	mi := &file_treue_v1_account_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -278,7 +364,7 @@ func (x *GetProfileResponse) String() string {
 func (*GetProfileResponse) ProtoMessage() {}
 
 func (x *GetProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[4]
+	mi := &file_treue_v1_account_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -291,7 +377,7 @@ func (x *GetProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProfileResponse.ProtoReflect.Descriptor instead.
 func (*GetProfileResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{4}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetProfileResponse) GetProfile() *Profile {
@@ -312,7 +398,7 @@ type GetReferralCodeRequest struct {
 
 func (x *GetReferralCodeRequest) Reset() {
 	*x = GetReferralCodeRequest{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[5]
+	mi := &file_treue_v1_account_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +410,7 @@ func (x *GetReferralCodeRequest) String() string {
 func (*GetReferralCodeRequest) ProtoMessage() {}
 
 func (x *GetReferralCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[5]
+	mi := &file_treue_v1_account_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +423,7 @@ func (x *GetReferralCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReferralCodeRequest.ProtoReflect.Descriptor instead.
 func (*GetReferralCodeRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{5}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetReferralCodeRequest) GetLocale() Locale {
@@ -361,7 +447,7 @@ type GetReferralCodeResponse struct {
 
 func (x *GetReferralCodeResponse) Reset() {
 	*x = GetReferralCodeResponse{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[6]
+	mi := &file_treue_v1_account_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +459,7 @@ func (x *GetReferralCodeResponse) String() string {
 func (*GetReferralCodeResponse) ProtoMessage() {}
 
 func (x *GetReferralCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[6]
+	mi := &file_treue_v1_account_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +472,7 @@ func (x *GetReferralCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReferralCodeResponse.ProtoReflect.Descriptor instead.
 func (*GetReferralCodeResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{6}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetReferralCodeResponse) GetCode() string {
@@ -414,7 +500,7 @@ type RegisterDeviceRequest struct {
 
 func (x *RegisterDeviceRequest) Reset() {
 	*x = RegisterDeviceRequest{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[7]
+	mi := &file_treue_v1_account_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +512,7 @@ func (x *RegisterDeviceRequest) String() string {
 func (*RegisterDeviceRequest) ProtoMessage() {}
 
 func (x *RegisterDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[7]
+	mi := &file_treue_v1_account_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +525,7 @@ func (x *RegisterDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterDeviceRequest.ProtoReflect.Descriptor instead.
 func (*RegisterDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{7}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RegisterDeviceRequest) GetDevice() *Device {
@@ -460,7 +546,7 @@ type RegisterDeviceResponse struct {
 
 func (x *RegisterDeviceResponse) Reset() {
 	*x = RegisterDeviceResponse{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[8]
+	mi := &file_treue_v1_account_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +558,7 @@ func (x *RegisterDeviceResponse) String() string {
 func (*RegisterDeviceResponse) ProtoMessage() {}
 
 func (x *RegisterDeviceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[8]
+	mi := &file_treue_v1_account_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +571,7 @@ func (x *RegisterDeviceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterDeviceResponse.ProtoReflect.Descriptor instead.
 func (*RegisterDeviceResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{8}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RegisterDeviceResponse) GetDevice() *Device {
@@ -507,7 +593,7 @@ type UnregisterDeviceRequest struct {
 
 func (x *UnregisterDeviceRequest) Reset() {
 	*x = UnregisterDeviceRequest{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[9]
+	mi := &file_treue_v1_account_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -519,7 +605,7 @@ func (x *UnregisterDeviceRequest) String() string {
 func (*UnregisterDeviceRequest) ProtoMessage() {}
 
 func (x *UnregisterDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[9]
+	mi := &file_treue_v1_account_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -532,7 +618,7 @@ func (x *UnregisterDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnregisterDeviceRequest.ProtoReflect.Descriptor instead.
 func (*UnregisterDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{9}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UnregisterDeviceRequest) GetPushToken() string {
@@ -551,7 +637,7 @@ type UnregisterDeviceResponse struct {
 
 func (x *UnregisterDeviceResponse) Reset() {
 	*x = UnregisterDeviceResponse{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[10]
+	mi := &file_treue_v1_account_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +649,7 @@ func (x *UnregisterDeviceResponse) String() string {
 func (*UnregisterDeviceResponse) ProtoMessage() {}
 
 func (x *UnregisterDeviceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[10]
+	mi := &file_treue_v1_account_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +662,7 @@ func (x *UnregisterDeviceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnregisterDeviceResponse.ProtoReflect.Descriptor instead.
 func (*UnregisterDeviceResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{10}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{11}
 }
 
 // ListDevicesRequest asks for the caller's devices.
@@ -588,7 +674,7 @@ type ListDevicesRequest struct {
 
 func (x *ListDevicesRequest) Reset() {
 	*x = ListDevicesRequest{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[11]
+	mi := &file_treue_v1_account_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +686,7 @@ func (x *ListDevicesRequest) String() string {
 func (*ListDevicesRequest) ProtoMessage() {}
 
 func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[11]
+	mi := &file_treue_v1_account_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +699,7 @@ func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesRequest.ProtoReflect.Descriptor instead.
 func (*ListDevicesRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{11}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{12}
 }
 
 // ListDevicesResponse carries the caller's devices.
@@ -627,7 +713,7 @@ type ListDevicesResponse struct {
 
 func (x *ListDevicesResponse) Reset() {
 	*x = ListDevicesResponse{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[12]
+	mi := &file_treue_v1_account_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -639,7 +725,7 @@ func (x *ListDevicesResponse) String() string {
 func (*ListDevicesResponse) ProtoMessage() {}
 
 func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[12]
+	mi := &file_treue_v1_account_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -652,7 +738,7 @@ func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesResponse.ProtoReflect.Descriptor instead.
 func (*ListDevicesResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{12}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListDevicesResponse) GetDevices() []*Device {
@@ -671,7 +757,7 @@ type GetConsentsRequest struct {
 
 func (x *GetConsentsRequest) Reset() {
 	*x = GetConsentsRequest{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[13]
+	mi := &file_treue_v1_account_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +769,7 @@ func (x *GetConsentsRequest) String() string {
 func (*GetConsentsRequest) ProtoMessage() {}
 
 func (x *GetConsentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[13]
+	mi := &file_treue_v1_account_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +782,7 @@ func (x *GetConsentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsentsRequest.ProtoReflect.Descriptor instead.
 func (*GetConsentsRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{13}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{14}
 }
 
 // GetConsentsResponse carries the caller's consents.
@@ -712,7 +798,7 @@ type GetConsentsResponse struct {
 
 func (x *GetConsentsResponse) Reset() {
 	*x = GetConsentsResponse{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[14]
+	mi := &file_treue_v1_account_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +810,7 @@ func (x *GetConsentsResponse) String() string {
 func (*GetConsentsResponse) ProtoMessage() {}
 
 func (x *GetConsentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[14]
+	mi := &file_treue_v1_account_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +823,7 @@ func (x *GetConsentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsentsResponse.ProtoReflect.Descriptor instead.
 func (*GetConsentsResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{14}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetConsentsResponse) GetConsents() []*ConsentState {
@@ -774,7 +860,7 @@ type SetConsentRequest struct {
 
 func (x *SetConsentRequest) Reset() {
 	*x = SetConsentRequest{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[15]
+	mi := &file_treue_v1_account_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -786,7 +872,7 @@ func (x *SetConsentRequest) String() string {
 func (*SetConsentRequest) ProtoMessage() {}
 
 func (x *SetConsentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[15]
+	mi := &file_treue_v1_account_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -799,7 +885,7 @@ func (x *SetConsentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConsentRequest.ProtoReflect.Descriptor instead.
 func (*SetConsentRequest) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{15}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetConsentRequest) GetPurpose() ConsentPurpose {
@@ -841,7 +927,7 @@ type SetConsentResponse struct {
 
 func (x *SetConsentResponse) Reset() {
 	*x = SetConsentResponse{}
-	mi := &file_treue_v1_account_service_proto_msgTypes[16]
+	mi := &file_treue_v1_account_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +939,7 @@ func (x *SetConsentResponse) String() string {
 func (*SetConsentResponse) ProtoMessage() {}
 
 func (x *SetConsentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_treue_v1_account_service_proto_msgTypes[16]
+	mi := &file_treue_v1_account_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +952,7 @@ func (x *SetConsentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConsentResponse.ProtoReflect.Descriptor instead.
 func (*SetConsentResponse) Descriptor() ([]byte, []int) {
-	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{16}
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SetConsentResponse) GetConsent() *ConsentState {
@@ -876,11 +962,131 @@ func (x *SetConsentResponse) GetConsent() *ConsentState {
 	return nil
 }
 
+// UpdateProfileRequest changes the optional parts of the caller's profile.
+type UpdateProfileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new name, up to 100 characters; empty removes it.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The new e-mail address, up to 254 characters; empty removes it.
+	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	// The new birthday; unset removes it.
+	Birthday *Birthday `protobuf:"bytes,3,opt,name=birthday,proto3" json:"birthday,omitempty"`
+	// The fields to change, by their names in this message: "name", "email",
+	// "birthday". At least one; fields not named keep their values.
+	UpdateMask    []string `protobuf:"bytes,4,rep,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProfileRequest) Reset() {
+	*x = UpdateProfileRequest{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProfileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProfileRequest) ProtoMessage() {}
+
+func (x *UpdateProfileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProfileRequest.ProtoReflect.Descriptor instead.
+func (*UpdateProfileRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *UpdateProfileRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateProfileRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *UpdateProfileRequest) GetBirthday() *Birthday {
+	if x != nil {
+		return x.Birthday
+	}
+	return nil
+}
+
+func (x *UpdateProfileRequest) GetUpdateMask() []string {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// UpdateProfileResponse carries the profile after the change.
+type UpdateProfileResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's membership, as it is now.
+	Profile       *Profile `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProfileResponse) Reset() {
+	*x = UpdateProfileResponse{}
+	mi := &file_treue_v1_account_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProfileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProfileResponse) ProtoMessage() {}
+
+func (x *UpdateProfileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_account_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProfileResponse.ProtoReflect.Descriptor instead.
+func (*UpdateProfileResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_account_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *UpdateProfileResponse) GetProfile() *Profile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
 var File_treue_v1_account_service_proto protoreflect.FileDescriptor
 
 const file_treue_v1_account_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1etreue/v1/account_service.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13treue/v1/card.proto\x1a\x16treue/v1/consent.proto\x1a\x15treue/v1/device.proto\"\xd0\x01\n" +
+	"\x1etreue/v1/account_service.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13treue/v1/card.proto\x1a\x16treue/v1/consent.proto\x1a\x15treue/v1/device.proto\"\xaa\x02\n" +
 	"\aProfile\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12\x1d\n" +
 	"\n" +
@@ -888,7 +1094,13 @@ const file_treue_v1_account_service_proto_rawDesc = "" +
 	"\x04card\x18\x03 \x01(\v2\x0e.treue.v1.CardR\x04card\x12(\n" +
 	"\x06locale\x18\x04 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\x12;\n" +
 	"\venroll_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"enrollTime\"^\n" +
+	"enrollTime\x12\x12\n" +
+	"\x04name\x18\x06 \x01(\tR\x04name\x12\x14\n" +
+	"\x05email\x18\a \x01(\tR\x05email\x12.\n" +
+	"\bbirthday\x18\b \x01(\v2\x12.treue.v1.BirthdayR\bbirthday\"2\n" +
+	"\bBirthday\x12\x14\n" +
+	"\x05month\x18\x01 \x01(\x05R\x05month\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\x05R\x03day\"^\n" +
 	"\rEnrollRequest\x12(\n" +
 	"\x06locale\x18\x01 \x01(\x0e2\x10.treue.v1.LocaleR\x06locale\x12#\n" +
 	"\rreferral_code\x18\x02 \x01(\tR\freferralCode\"W\n" +
@@ -925,7 +1137,15 @@ const file_treue_v1_account_service_proto_rawDesc = "" +
 	"\ftext_version\x18\x03 \x01(\tR\vtextVersion\x12\x16\n" +
 	"\x06source\x18\x04 \x01(\tR\x06source\"F\n" +
 	"\x12SetConsentResponse\x120\n" +
-	"\aconsent\x18\x01 \x01(\v2\x16.treue.v1.ConsentStateR\aconsent2\xa4\x05\n" +
+	"\aconsent\x18\x01 \x01(\v2\x16.treue.v1.ConsentStateR\aconsent\"\x91\x01\n" +
+	"\x14UpdateProfileRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\x12.\n" +
+	"\bbirthday\x18\x03 \x01(\v2\x12.treue.v1.BirthdayR\bbirthday\x12\x1f\n" +
+	"\vupdate_mask\x18\x04 \x03(\tR\n" +
+	"updateMask\"D\n" +
+	"\x15UpdateProfileResponse\x12+\n" +
+	"\aprofile\x18\x01 \x01(\v2\x11.treue.v1.ProfileR\aprofile2\xfb\x05\n" +
 	"\x0eAccountService\x12=\n" +
 	"\x06Enroll\x12\x17.treue.v1.EnrollRequest\x1a\x18.treue.v1.EnrollResponse\"\x00\x12L\n" +
 	"\n" +
@@ -936,7 +1156,8 @@ const file_treue_v1_account_service_proto_rawDesc = "" +
 	"\vListDevices\x12\x1c.treue.v1.ListDevicesRequest\x1a\x1d.treue.v1.ListDevicesResponse\"\x03\x90\x02\x01\x12O\n" +
 	"\vGetConsents\x12\x1c.treue.v1.GetConsentsRequest\x1a\x1d.treue.v1.GetConsentsResponse\"\x03\x90\x02\x01\x12L\n" +
 	"\n" +
-	"SetConsent\x12\x1b.treue.v1.SetConsentRequest\x1a\x1c.treue.v1.SetConsentResponse\"\x03\x90\x02\x02B\x93\x01\n" +
+	"SetConsent\x12\x1b.treue.v1.SetConsentRequest\x1a\x1c.treue.v1.SetConsentResponse\"\x03\x90\x02\x02\x12U\n" +
+	"\rUpdateProfile\x12\x1e.treue.v1.UpdateProfileRequest\x1a\x1f.treue.v1.UpdateProfileResponse\"\x03\x90\x02\x02B\x93\x01\n" +
 	"\fcom.treue.v1B\x13AccountServiceProtoP\x01Z-github.com/treue/treue/proto/treue/v1;treuev1\xa2\x02\x03TXX\xaa\x02\bTreue.V1\xca\x02\bTreue\\V1\xe2\x02\x14Treue\\V1\\GPBMetadata\xea\x02\tTreue::V1b\x06proto3"
 
 var (
@@ -951,69 +1172,77 @@ func file_treue_v1_account_service_proto_rawDescGZIP() []byte {
 	return file_treue_v1_account_service_proto_rawDescData
 }
 
-var file_treue_v1_account_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_treue_v1_account_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_treue_v1_account_service_proto_goTypes = []any{
 	(*Profile)(nil),                  // 0: treue.v1.Profile
-	(*EnrollRequest)(nil),            // 1: treue.v1.EnrollRequest
-	(*EnrollResponse)(nil),           // 2: treue.v1.EnrollResponse
-	(*GetProfileRequest)(nil),        // 3: treue.v1.GetProfileRequest
-	(*GetProfileResponse)(nil),       // 4: treue.v1.GetProfileResponse
-	(*GetReferralCodeRequest)(nil),   // 5: treue.v1.GetReferralCodeRequest
-	(*GetReferralCodeResponse)(nil),  // 6: treue.v1.GetReferralCodeResponse
-	(*RegisterDeviceRequest)(nil),    // 7: treue.v1.RegisterDeviceRequest
-	(*RegisterDeviceResponse)(nil),   // 8: treue.v1.RegisterDeviceResponse
-	(*UnregisterDeviceRequest)(nil),  // 9: treue.v1.UnregisterDeviceRequest
-	(*UnregisterDeviceResponse)(nil), // 10: treue.v1.UnregisterDeviceResponse
-	(*ListDevicesRequest)(nil),       // 11: treue.v1.ListDevicesRequest
-	(*ListDevicesResponse)(nil),      // 12: treue.v1.ListDevicesResponse
-	(*GetConsentsRequest)(nil),       // 13: treue.v1.GetConsentsRequest
-	(*GetConsentsResponse)(nil),      // 14: treue.v1.GetConsentsResponse
-	(*SetConsentRequest)(nil),        // 15: treue.v1.SetConsentRequest
-	(*SetConsentResponse)(nil),       // 16: treue.v1.SetConsentResponse
-	(*Card)(nil),                     // 17: treue.v1.Card
-	(Locale)(0),                      // 18: treue.v1.Locale
-	(*timestamppb.Timestamp)(nil),    // 19: google.protobuf.Timestamp
-	(*Device)(nil),                   // 20: treue.v1.Device
-	(*ConsentState)(nil),             // 21: treue.v1.ConsentState
-	(*ConsentRecord)(nil),            // 22: treue.v1.ConsentRecord
-	(ConsentPurpose)(0),              // 23: treue.v1.ConsentPurpose
+	(*Birthday)(nil),                 // 1: treue.v1.Birthday
+	(*EnrollRequest)(nil),            // 2: treue.v1.EnrollRequest
+	(*EnrollResponse)(nil),           // 3: treue.v1.EnrollResponse
+	(*GetProfileRequest)(nil),        // 4: treue.v1.GetProfileRequest
+	(*GetProfileResponse)(nil),       // 5: treue.v1.GetProfileResponse
+	(*GetReferralCodeRequest)(nil),   // 6: treue.v1.GetReferralCodeRequest
+	(*GetReferralCodeResponse)(nil),  // 7: treue.v1.GetReferralCodeResponse
+	(*RegisterDeviceRequest)(nil),    // 8: treue.v1.RegisterDeviceRequest
+	(*RegisterDeviceResponse)(nil),   // 9: treue.v1.RegisterDeviceResponse
+	(*UnregisterDeviceRequest)(nil),  // 10: treue.v1.UnregisterDeviceRequest
+	(*UnregisterDeviceResponse)(nil), // 11: treue.v1.UnregisterDeviceResponse
+	(*ListDevicesRequest)(nil),       // 12: treue.v1.ListDevicesRequest
+	(*ListDevicesResponse)(nil),      // 13: treue.v1.ListDevicesResponse
+	(*GetConsentsRequest)(nil),       // 14: treue.v1.GetConsentsRequest
+	(*GetConsentsResponse)(nil),      // 15: treue.v1.GetConsentsResponse
+	(*SetConsentRequest)(nil),        // 16: treue.v1.SetConsentRequest
+	(*SetConsentResponse)(nil),       // 17: treue.v1.SetConsentResponse
+	(*UpdateProfileRequest)(nil),     // 18: treue.v1.UpdateProfileRequest
+	(*UpdateProfileResponse)(nil),    // 19: treue.v1.UpdateProfileResponse
+	(*Card)(nil),                     // 20: treue.v1.Card
+	(Locale)(0),                      // 21: treue.v1.Locale
+	(*timestamppb.Timestamp)(nil),    // 22: google.protobuf.Timestamp
+	(*Device)(nil),                   // 23: treue.v1.Device
+	(*ConsentState)(nil),             // 24: treue.v1.ConsentState
+	(*ConsentRecord)(nil),            // 25: treue.v1.ConsentRecord
+	(ConsentPurpose)(0),              // 26: treue.v1.ConsentPurpose
 }
 var file_treue_v1_account_service_proto_depIdxs = []int32{
-	17, // 0: treue.v1.Profile.card:type_name -> treue.v1.Card
-	18, // 1: treue.v1.Profile.locale:type_name -> treue.v1.Locale
-	19, // 2: treue.v1.Profile.enroll_time:type_name -> google.protobuf.Timestamp
-	18, // 3: treue.v1.EnrollRequest.locale:type_name -> treue.v1.Locale
-	0,  // 4: treue.v1.EnrollResponse.profile:type_name -> treue.v1.Profile
-	0,  // 5: treue.v1.GetProfileResponse.profile:type_name -> treue.v1.Profile
-	18, // 6: treue.v1.GetReferralCodeRequest.locale:type_name -> treue.v1.Locale
-	20, // 7: treue.v1.RegisterDeviceRequest.device:type_name -> treue.v1.Device
-	20, // 8: treue.v1.RegisterDeviceResponse.device:type_name -> treue.v1.Device
-	20, // 9: treue.v1.ListDevicesResponse.devices:type_name -> treue.v1.Device
-	21, // 10: treue.v1.GetConsentsResponse.consents:type_name -> treue.v1.ConsentState
-	22, // 11: treue.v1.GetConsentsResponse.history:type_name -> treue.v1.ConsentRecord
-	23, // 12: treue.v1.SetConsentRequest.purpose:type_name -> treue.v1.ConsentPurpose
-	21, // 13: treue.v1.SetConsentResponse.consent:type_name -> treue.v1.ConsentState
-	1,  // 14: treue.v1.AccountService.Enroll:input_type -> treue.v1.EnrollRequest
-	3,  // 15: treue.v1.AccountService.GetProfile:input_type -> treue.v1.GetProfileRequest
-	5,  // 16: treue.v1.AccountService.GetReferralCode:input_type -> treue.v1.GetReferralCodeRequest
-	7,  // 17: treue.v1.AccountService.RegisterDevice:input_type -> treue.v1.RegisterDeviceRequest
-	9,  // 18: treue.v1.AccountService.UnregisterDevice:input_type -> treue.v1.UnregisterDeviceRequest
-	11, // 19: treue.v1.AccountService.ListDevices:input_type -> treue.v1.ListDevicesRequest
-	13, // 20: treue.v1.AccountService.GetConsents:input_type -> treue.v1.GetConsentsRequest
-	15, // 21: treue.v1.AccountService.SetConsent:input_type -> treue.v1.SetConsentRequest
-	2,  // 22: treue.v1.AccountService.Enroll:output_type -> treue.v1.EnrollResponse
-	4,  // 23: treue.v1.AccountService.GetProfile:output_type -> treue.v1.GetProfileResponse
-	6,  // 24: treue.v1.AccountService.GetReferralCode:output_type -> treue.v1.GetReferralCodeResponse
-	8,  // 25: treue.v1.AccountService.RegisterDevice:output_type -> treue.v1.RegisterDeviceResponse
-	10, // 26: treue.v1.AccountService.UnregisterDevice:output_type -> treue.v1.UnregisterDeviceResponse
-	12, // 27: treue.v1.AccountService.ListDevices:output_type -> treue.v1.ListDevicesResponse
-	14, // 28: treue.v1.AccountService.GetConsents:output_type -> treue.v1.GetConsentsResponse
-	16, // 29: treue.v1.AccountService.SetConsent:output_type -> treue.v1.SetConsentResponse
-	22, // [22:30] is the sub-list for method output_type
-	14, // [14:22] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	20, // 0: treue.v1.Profile.card:type_name -> treue.v1.Card
+	21, // 1: treue.v1.Profile.locale:type_name -> treue.v1.Locale
+	22, // 2: treue.v1.Profile.enroll_time:type_name -> google.protobuf.Timestamp
+	1,  // 3: treue.v1.Profile.birthday:type_name -> treue.v1.Birthday
+	21, // 4: treue.v1.EnrollRequest.locale:type_name -> treue.v1.Locale
+	0,  // 5: treue.v1.EnrollResponse.profile:type_name -> treue.v1.Profile
+	0,  // 6: treue.v1.GetProfileResponse.profile:type_name -> treue.v1.Profile
+	21, // 7: treue.v1.GetReferralCodeRequest.locale:type_name -> treue.v1.Locale
+	23, // 8: treue.v1.RegisterDeviceRequest.device:type_name -> treue.v1.Device
+	23, // 9: treue.v1.RegisterDeviceResponse.device:type_name -> treue.v1.Device
+	23, // 10: treue.v1.ListDevicesResponse.devices:type_name -> treue.v1.Device
+	24, // 11: treue.v1.GetConsentsResponse.consents:type_name -> treue.v1.ConsentState
+	25, // 12: treue.v1.GetConsentsResponse.history:type_name -> treue.v1.ConsentRecord
+	26, // 13: treue.v1.SetConsentRequest.purpose:type_name -> treue.v1.ConsentPurpose
+	24, // 14: treue.v1.SetConsentResponse.consent:type_name -> treue.v1.ConsentState
+	1,  // 15: treue.v1.UpdateProfileRequest.birthday:type_name -> treue.v1.Birthday
+	0,  // 16: treue.v1.UpdateProfileResponse.profile:type_name -> treue.v1.Profile
+	2,  // 17: treue.v1.AccountService.Enroll:input_type -> treue.v1.EnrollRequest
+	4,  // 18: treue.v1.AccountService.GetProfile:input_type -> treue.v1.GetProfileRequest
+	6,  // 19: treue.v1.AccountService.GetReferralCode:input_type -> treue.v1.GetReferralCodeRequest
+	8,  // 20: treue.v1.AccountService.RegisterDevice:input_type -> treue.v1.RegisterDeviceRequest
+	10, // 21: treue.v1.AccountService.UnregisterDevice:input_type -> treue.v1.UnregisterDeviceRequest
+	12, // 22: treue.v1.AccountService.ListDevices:input_type -> treue.v1.ListDevicesRequest
+	14, // 23: treue.v1.AccountService.GetConsents:input_type -> treue.v1.GetConsentsRequest
+	16, // 24: treue.v1.AccountService.SetConsent:input_type -> treue.v1.SetConsentRequest
+	18, // 25: treue.v1.AccountService.UpdateProfile:input_type -> treue.v1.UpdateProfileRequest
+	3,  // 26: treue.v1.AccountService.Enroll:output_type -> treue.v1.EnrollResponse
+	5,  // 27: treue.v1.AccountService.GetProfile:output_type -> treue.v1.GetProfileResponse
+	7,  // 28: treue.v1.AccountService.GetReferralCode:output_type -> treue.v1.GetReferralCodeResponse
+	9,  // 29: treue.v1.AccountService.RegisterDevice:output_type -> treue.v1.RegisterDeviceResponse
+	11, // 30: treue.v1.AccountService.UnregisterDevice:output_type -> treue.v1.UnregisterDeviceResponse
+	13, // 31: treue.v1.AccountService.ListDevices:output_type -> treue.v1.ListDevicesResponse
+	15, // 32: treue.v1.AccountService.GetConsents:output_type -> treue.v1.GetConsentsResponse
+	17, // 33: treue.v1.AccountService.SetConsent:output_type -> treue.v1.SetConsentResponse
+	19, // 34: treue.v1.AccountService.UpdateProfile:output_type -> treue.v1.UpdateProfileResponse
+	26, // [26:35] is the sub-list for method output_type
+	17, // [17:26] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_treue_v1_account_service_proto_init() }
@@ -1030,7 +1259,7 @@ func file_treue_v1_account_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_treue_v1_account_service_proto_rawDesc), len(file_treue_v1_account_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

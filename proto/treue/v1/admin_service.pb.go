@@ -2489,11 +2489,115 @@ func (x *SimulateResponse) GetTotalPoints() int64 {
 	return 0
 }
 
+// EraseMemberRequest names the member to erase.
+type EraseMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's card number as typed or scanned: 16 digits with a valid
+	// check digit; spaces and dashes are ignored.
+	CardNumber string `protobuf:"bytes,1,opt,name=card_number,json=cardNumber,proto3" json:"card_number,omitempty"`
+	// Why, e.g. "request by e-mail of 3 March, ticket 1234"; up to 200
+	// characters, logged with the operator's id. It must not hold personal
+	// data.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseMemberRequest) Reset() {
+	*x = EraseMemberRequest{}
+	mi := &file_treue_v1_admin_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseMemberRequest) ProtoMessage() {}
+
+func (x *EraseMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_admin_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseMemberRequest.ProtoReflect.Descriptor instead.
+func (*EraseMemberRequest) Descriptor() ([]byte, []int) {
+	return file_treue_v1_admin_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *EraseMemberRequest) GetCardNumber() string {
+	if x != nil {
+		return x.CardNumber
+	}
+	return ""
+}
+
+func (x *EraseMemberRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// EraseMemberResponse says what was erased.
+type EraseMemberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the erasure did.
+	Erasure       *Erasure `protobuf:"bytes,1,opt,name=erasure,proto3" json:"erasure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseMemberResponse) Reset() {
+	*x = EraseMemberResponse{}
+	mi := &file_treue_v1_admin_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseMemberResponse) ProtoMessage() {}
+
+func (x *EraseMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_treue_v1_admin_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseMemberResponse.ProtoReflect.Descriptor instead.
+func (*EraseMemberResponse) Descriptor() ([]byte, []int) {
+	return file_treue_v1_admin_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *EraseMemberResponse) GetErasure() *Erasure {
+	if x != nil {
+		return x.Erasure
+	}
+	return nil
+}
+
 var File_treue_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_treue_v1_admin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1ctreue/v1/admin_service.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a treue/v1/challenge_service.proto\x1a\x1atreue/v1/pos_service.proto\"/\n" +
+	"\x1ctreue/v1/admin_service.proto\x12\btreue.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a treue/v1/challenge_service.proto\x1a\x1atreue/v1/pos_service.proto\x1a\x1etreue/v1/privacy_service.proto\"/\n" +
 	"\rLocalizedText\x12\x0e\n" +
 	"\x02de\x18\x01 \x01(\tR\x02de\x12\x0e\n" +
 	"\x02en\x18\x02 \x01(\tR\x02en\"\xbb\x03\n" +
@@ -2682,7 +2786,13 @@ const file_treue_v1_admin_service_proto_rawDesc = "" +
 	" \x01(\x03R\vtotalPoints\x1a>\n" +
 	"\x10StampTotalsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01*\xb6\x01\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"M\n" +
+	"\x12EraseMemberRequest\x12\x1f\n" +
+	"\vcard_number\x18\x01 \x01(\tR\n" +
+	"cardNumber\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"B\n" +
+	"\x13EraseMemberResponse\x12+\n" +
+	"\aerasure\x18\x01 \x01(\v2\x11.treue.v1.ErasureR\aerasure*\xb6\x01\n" +
 	"\aWeekday\x12\x17\n" +
 	"\x13WEEKDAY_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eWEEKDAY_MONDAY\x10\x01\x12\x13\n" +
@@ -2699,13 +2809,14 @@ const file_treue_v1_admin_service_proto_rawDesc = "" +
 	"\x14GRANT_KIND_CHALLENGE\x10\x03\x12\x16\n" +
 	"\x12GRANT_KIND_WELCOME\x10\x04\x12\x17\n" +
 	"\x13GRANT_KIND_BIRTHDAY\x10\x05\x12\x17\n" +
-	"\x13GRANT_KIND_REFERRAL\x10\x062\xdc\x03\n" +
+	"\x13GRANT_KIND_REFERRAL\x10\x062\xad\x04\n" +
 	"\fAdminService\x12F\n" +
 	"\bGetRules\x12\x19.treue.v1.GetRulesRequest\x1a\x1a.treue.v1.GetRulesResponse\"\x03\x90\x02\x01\x12L\n" +
 	"\vUpdateRules\x12\x1c.treue.v1.UpdateRulesRequest\x1a\x1d.treue.v1.UpdateRulesResponse\"\x00\x12R\n" +
 	"\fPutChallenge\x12\x1d.treue.v1.PutChallengeRequest\x1a\x1e.treue.v1.PutChallengeResponse\"\x03\x90\x02\x02\x12O\n" +
 	"\fEndChallenge\x12\x1d.treue.v1.EndChallengeRequest\x1a\x1e.treue.v1.EndChallengeResponse\"\x00\x12I\n" +
-	"\tPutReward\x12\x1a.treue.v1.PutRewardRequest\x1a\x1b.treue.v1.PutRewardResponse\"\x03\x90\x02\x02\x12F\n" +
+	"\tPutReward\x12\x1a.treue.v1.PutRewardRequest\x1a\x1b.treue.v1.PutRewardResponse\"\x03\x90\x02\x02\x12O\n" +
+	"\vEraseMember\x12\x1c.treue.v1.EraseMemberRequest\x1a\x1d.treue.v1.EraseMemberResponse\"\x03\x90\x02\x02\x12F\n" +
 	"\bSimulate\x12\x19.treue.v1.SimulateRequest\x1a\x1a.treue.v1.SimulateResponse\"\x03\x90\x02\x01B\x91\x01\n" +
 	"\fcom.treue.v1B\x11AdminServiceProtoP\x01Z-github.com/treue/treue/proto/treue/v1;treuev1\xa2\x02\x03TXX\xaa\x02\bTreue.V1\xca\x02\bTreue\\V1\xe2\x02\x14Treue\\V1\\GPBMetadata\xea\x02\tTreue::V1b\x06proto3"
 
@@ -2722,7 +2833,7 @@ func file_treue_v1_admin_service_proto_rawDescGZIP() []byte {
 }
 
 var file_treue_v1_admin_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_treue_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_treue_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_treue_v1_admin_service_proto_goTypes = []any{
 	(Weekday)(0),                  // 0: treue.v1.Weekday
 	(GrantKind)(0),                // 1: treue.v1.GrantKind
@@ -2757,10 +2868,13 @@ var file_treue_v1_admin_service_proto_goTypes = []any{
 	(*GoalProgress)(nil),          // 30: treue.v1.GoalProgress
 	(*ChallengeCompletion)(nil),   // 31: treue.v1.ChallengeCompletion
 	(*SimulateResponse)(nil),      // 32: treue.v1.SimulateResponse
-	nil,                           // 33: treue.v1.SimulateResponse.StampTotalsEntry
-	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
-	(ChallengeKind)(0),            // 35: treue.v1.ChallengeKind
-	(*LineItem)(nil),              // 36: treue.v1.LineItem
+	(*EraseMemberRequest)(nil),    // 33: treue.v1.EraseMemberRequest
+	(*EraseMemberResponse)(nil),   // 34: treue.v1.EraseMemberResponse
+	nil,                           // 35: treue.v1.SimulateResponse.StampTotalsEntry
+	(*timestamppb.Timestamp)(nil), // 36: google.protobuf.Timestamp
+	(ChallengeKind)(0),            // 37: treue.v1.ChallengeKind
+	(*LineItem)(nil),              // 38: treue.v1.LineItem
+	(*Erasure)(nil),               // 39: treue.v1.Erasure
 }
 var file_treue_v1_admin_service_proto_depIdxs = []int32{
 	4,  // 0: treue.v1.Rules.stars:type_name -> treue.v1.Stars
@@ -2774,16 +2888,16 @@ var file_treue_v1_admin_service_proto_depIdxs = []int32{
 	5,  // 8: treue.v1.Stars.boosts:type_name -> treue.v1.Boost
 	2,  // 9: treue.v1.Boost.name:type_name -> treue.v1.LocalizedText
 	0,  // 10: treue.v1.Boost.weekdays:type_name -> treue.v1.Weekday
-	34, // 11: treue.v1.Boost.start_time:type_name -> google.protobuf.Timestamp
-	34, // 12: treue.v1.Boost.end_time:type_name -> google.protobuf.Timestamp
+	36, // 11: treue.v1.Boost.start_time:type_name -> google.protobuf.Timestamp
+	36, // 12: treue.v1.Boost.end_time:type_name -> google.protobuf.Timestamp
 	2,  // 13: treue.v1.TierRule.name:type_name -> treue.v1.LocalizedText
 	2,  // 14: treue.v1.ChallengeRule.name:type_name -> treue.v1.LocalizedText
 	2,  // 15: treue.v1.ChallengeRule.description:type_name -> treue.v1.LocalizedText
-	35, // 16: treue.v1.ChallengeRule.kind:type_name -> treue.v1.ChallengeKind
+	37, // 16: treue.v1.ChallengeRule.kind:type_name -> treue.v1.ChallengeKind
 	9,  // 17: treue.v1.ChallengeRule.steps:type_name -> treue.v1.ChallengeStep
-	34, // 18: treue.v1.ChallengeRule.start_time:type_name -> google.protobuf.Timestamp
-	34, // 19: treue.v1.ChallengeRule.end_time:type_name -> google.protobuf.Timestamp
-	35, // 20: treue.v1.ChallengeStep.kind:type_name -> treue.v1.ChallengeKind
+	36, // 18: treue.v1.ChallengeRule.start_time:type_name -> google.protobuf.Timestamp
+	36, // 19: treue.v1.ChallengeRule.end_time:type_name -> google.protobuf.Timestamp
+	37, // 20: treue.v1.ChallengeStep.kind:type_name -> treue.v1.ChallengeKind
 	2,  // 21: treue.v1.ChallengeStep.name:type_name -> treue.v1.LocalizedText
 	2,  // 22: treue.v1.ChallengeStep.description:type_name -> treue.v1.LocalizedText
 	2,  // 23: treue.v1.StampCardRule.name:type_name -> treue.v1.LocalizedText
@@ -2794,43 +2908,46 @@ var file_treue_v1_admin_service_proto_depIdxs = []int32{
 	8,  // 28: treue.v1.PutChallengeRequest.challenge:type_name -> treue.v1.ChallengeRule
 	14, // 29: treue.v1.PutRewardRequest.reward:type_name -> treue.v1.CatalogReward
 	14, // 30: treue.v1.PutRewardResponse.reward:type_name -> treue.v1.CatalogReward
-	36, // 31: treue.v1.SimulateRequest.line_items:type_name -> treue.v1.LineItem
-	34, // 32: treue.v1.SimulateRequest.purchase_time:type_name -> google.protobuf.Timestamp
+	38, // 31: treue.v1.SimulateRequest.line_items:type_name -> treue.v1.LineItem
+	36, // 32: treue.v1.SimulateRequest.purchase_time:type_name -> google.protobuf.Timestamp
 	1,  // 33: treue.v1.BonusGrant.kind:type_name -> treue.v1.GrantKind
 	2,  // 34: treue.v1.BonusGrant.reason:type_name -> treue.v1.LocalizedText
 	2,  // 35: treue.v1.VoucherGrant.reason:type_name -> treue.v1.LocalizedText
-	34, // 36: treue.v1.TierStatus.since_time:type_name -> google.protobuf.Timestamp
-	34, // 37: treue.v1.TierStatus.until_time:type_name -> google.protobuf.Timestamp
+	36, // 36: treue.v1.TierStatus.since_time:type_name -> google.protobuf.Timestamp
+	36, // 37: treue.v1.TierStatus.until_time:type_name -> google.protobuf.Timestamp
 	28, // 38: treue.v1.TierChange.from:type_name -> treue.v1.TierStatus
 	28, // 39: treue.v1.TierChange.to:type_name -> treue.v1.TierStatus
 	2,  // 40: treue.v1.TierChange.reason:type_name -> treue.v1.LocalizedText
 	2,  // 41: treue.v1.GoalProgress.text:type_name -> treue.v1.LocalizedText
-	34, // 42: treue.v1.ChallengeCompletion.activate_time:type_name -> google.protobuf.Timestamp
-	34, // 43: treue.v1.ChallengeCompletion.last_complete_time:type_name -> google.protobuf.Timestamp
+	36, // 42: treue.v1.ChallengeCompletion.activate_time:type_name -> google.protobuf.Timestamp
+	36, // 43: treue.v1.ChallengeCompletion.last_complete_time:type_name -> google.protobuf.Timestamp
 	26, // 44: treue.v1.SimulateResponse.grants:type_name -> treue.v1.BonusGrant
 	27, // 45: treue.v1.SimulateResponse.vouchers:type_name -> treue.v1.VoucherGrant
 	29, // 46: treue.v1.SimulateResponse.tier_change:type_name -> treue.v1.TierChange
 	30, // 47: treue.v1.SimulateResponse.challenges:type_name -> treue.v1.GoalProgress
 	30, // 48: treue.v1.SimulateResponse.stamp_cards:type_name -> treue.v1.GoalProgress
 	31, // 49: treue.v1.SimulateResponse.completed_challenges:type_name -> treue.v1.ChallengeCompletion
-	33, // 50: treue.v1.SimulateResponse.stamp_totals:type_name -> treue.v1.SimulateResponse.StampTotalsEntry
-	15, // 51: treue.v1.AdminService.GetRules:input_type -> treue.v1.GetRulesRequest
-	17, // 52: treue.v1.AdminService.UpdateRules:input_type -> treue.v1.UpdateRulesRequest
-	19, // 53: treue.v1.AdminService.PutChallenge:input_type -> treue.v1.PutChallengeRequest
-	21, // 54: treue.v1.AdminService.EndChallenge:input_type -> treue.v1.EndChallengeRequest
-	23, // 55: treue.v1.AdminService.PutReward:input_type -> treue.v1.PutRewardRequest
-	25, // 56: treue.v1.AdminService.Simulate:input_type -> treue.v1.SimulateRequest
-	16, // 57: treue.v1.AdminService.GetRules:output_type -> treue.v1.GetRulesResponse
-	18, // 58: treue.v1.AdminService.UpdateRules:output_type -> treue.v1.UpdateRulesResponse
-	20, // 59: treue.v1.AdminService.PutChallenge:output_type -> treue.v1.PutChallengeResponse
-	22, // 60: treue.v1.AdminService.EndChallenge:output_type -> treue.v1.EndChallengeResponse
-	24, // 61: treue.v1.AdminService.PutReward:output_type -> treue.v1.PutRewardResponse
-	32, // 62: treue.v1.AdminService.Simulate:output_type -> treue.v1.SimulateResponse
-	57, // [57:63] is the sub-list for method output_type
-	51, // [51:57] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	35, // 50: treue.v1.SimulateResponse.stamp_totals:type_name -> treue.v1.SimulateResponse.StampTotalsEntry
+	39, // 51: treue.v1.EraseMemberResponse.erasure:type_name -> treue.v1.Erasure
+	15, // 52: treue.v1.AdminService.GetRules:input_type -> treue.v1.GetRulesRequest
+	17, // 53: treue.v1.AdminService.UpdateRules:input_type -> treue.v1.UpdateRulesRequest
+	19, // 54: treue.v1.AdminService.PutChallenge:input_type -> treue.v1.PutChallengeRequest
+	21, // 55: treue.v1.AdminService.EndChallenge:input_type -> treue.v1.EndChallengeRequest
+	23, // 56: treue.v1.AdminService.PutReward:input_type -> treue.v1.PutRewardRequest
+	33, // 57: treue.v1.AdminService.EraseMember:input_type -> treue.v1.EraseMemberRequest
+	25, // 58: treue.v1.AdminService.Simulate:input_type -> treue.v1.SimulateRequest
+	16, // 59: treue.v1.AdminService.GetRules:output_type -> treue.v1.GetRulesResponse
+	18, // 60: treue.v1.AdminService.UpdateRules:output_type -> treue.v1.UpdateRulesResponse
+	20, // 61: treue.v1.AdminService.PutChallenge:output_type -> treue.v1.PutChallengeResponse
+	22, // 62: treue.v1.AdminService.EndChallenge:output_type -> treue.v1.EndChallengeResponse
+	24, // 63: treue.v1.AdminService.PutReward:output_type -> treue.v1.PutRewardResponse
+	34, // 64: treue.v1.AdminService.EraseMember:output_type -> treue.v1.EraseMemberResponse
+	32, // 65: treue.v1.AdminService.Simulate:output_type -> treue.v1.SimulateResponse
+	59, // [59:66] is the sub-list for method output_type
+	52, // [52:59] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_treue_v1_admin_service_proto_init() }
@@ -2840,6 +2957,7 @@ func file_treue_v1_admin_service_proto_init() {
 	}
 	file_treue_v1_challenge_service_proto_init()
 	file_treue_v1_pos_service_proto_init()
+	file_treue_v1_privacy_service_proto_init()
 	file_treue_v1_admin_service_proto_msgTypes[12].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2847,7 +2965,7 @@ func file_treue_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_treue_v1_admin_service_proto_rawDesc), len(file_treue_v1_admin_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

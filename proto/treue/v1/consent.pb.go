@@ -39,6 +39,9 @@ const (
 	// Keeping the member's birthday for the birthday reward. Only with a
 	// grant.
 	ConsentPurpose_CONSENT_PURPOSE_BIRTHDAY ConsentPurpose = 4
+	// Keeping the member's name and e-mail address, to greet them in the app
+	// and on the card. Only with a grant.
+	ConsentPurpose_CONSENT_PURPOSE_PROFILE ConsentPurpose = 5
 )
 
 // Enum value maps for ConsentPurpose.
@@ -49,6 +52,7 @@ var (
 		2: "CONSENT_PURPOSE_MARKETING_PUSH",
 		3: "CONSENT_PURPOSE_PERSONALISED_OFFERS",
 		4: "CONSENT_PURPOSE_BIRTHDAY",
+		5: "CONSENT_PURPOSE_PROFILE",
 	}
 	ConsentPurpose_value = map[string]int32{
 		"CONSENT_PURPOSE_UNSPECIFIED":         0,
@@ -56,6 +60,7 @@ var (
 		"CONSENT_PURPOSE_MARKETING_PUSH":      2,
 		"CONSENT_PURPOSE_PERSONALISED_OFFERS": 3,
 		"CONSENT_PURPOSE_BIRTHDAY":            4,
+		"CONSENT_PURPOSE_PROFILE":             5,
 	}
 )
 
@@ -251,13 +256,14 @@ const file_treue_v1_consent_proto_rawDesc = "" +
 	"\fConsentState\x122\n" +
 	"\apurpose\x18\x01 \x01(\x0e2\x18.treue.v1.ConsentPurposeR\apurpose\x12\x18\n" +
 	"\agranted\x18\x02 \x01(\bR\agranted\x12/\n" +
-	"\x06latest\x18\x03 \x01(\v2\x17.treue.v1.ConsentRecordR\x06latest*\xc4\x01\n" +
+	"\x06latest\x18\x03 \x01(\v2\x17.treue.v1.ConsentRecordR\x06latest*\xe1\x01\n" +
 	"\x0eConsentPurpose\x12\x1f\n" +
 	"\x1bCONSENT_PURPOSE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"CONSENT_PURPOSE_TRANSACTIONAL_PUSH\x10\x01\x12\"\n" +
 	"\x1eCONSENT_PURPOSE_MARKETING_PUSH\x10\x02\x12'\n" +
 	"#CONSENT_PURPOSE_PERSONALISED_OFFERS\x10\x03\x12\x1c\n" +
-	"\x18CONSENT_PURPOSE_BIRTHDAY\x10\x04B\x8c\x01\n" +
+	"\x18CONSENT_PURPOSE_BIRTHDAY\x10\x04\x12\x1b\n" +
+	"\x17CONSENT_PURPOSE_PROFILE\x10\x05B\x8c\x01\n" +
 	"\fcom.treue.v1B\fConsentProtoP\x01Z-github.com/treue/treue/proto/treue/v1;treuev1\xa2\x02\x03TXX\xaa\x02\bTreue.V1\xca\x02\bTreue\\V1\xe2\x02\x14Treue\\V1\\GPBMetadata\xea\x02\tTreue::V1b\x06proto3"
 
 var (

@@ -56,6 +56,9 @@ const (
 	// AccountServiceSetConsentProcedure is the fully-qualified name of the AccountService's SetConsent
 	// RPC.
 	AccountServiceSetConsentProcedure = "/treue.v1.AccountService/SetConsent"
+	// AccountServiceUpdateProfileProcedure is the fully-qualified name of the AccountService's
+	// UpdateProfile RPC.
+	AccountServiceUpdateProfileProcedure = "/treue.v1.AccountService/UpdateProfile"
 )
 
 // AccountServiceClient is a client for the treue.v1.AccountService service.
@@ -126,6 +129,19 @@ type AccountServiceClient interface {
 	// text_version or source; resource_exhausted after 200 records of one
 	// purpose.
 	SetConsent(context.Context, *connect.Request[v1.SetConsentRequest]) (*connect.Response[v1.SetConsentResponse], error)
+	// UpdateProfile sets or clears the optional parts of the caller's
+	// profile. Only the fields named in update_mask change; a named field
+	// left empty (or unset) is removed. Treue keeps a name or an e-mail
+	// address only while the member grants CONSENT_PURPOSE_PROFILE, and a
+	// birthday only while they grant CONSENT_PURPOSE_BIRTHDAY: withdrawing
+	// the consent removes the data.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled or has not granted the consent a field needs;
+	// invalid_argument for an unknown or empty update_mask, a name over 100
+	// characters, a malformed e-mail address (at most 254 characters) or an
+	// impossible birthday.
+	UpdateProfile(context.Context, *connect.Request[v1.UpdateProfileRequest]) (*connect.Response[v1.UpdateProfileResponse], error)
 }
 
 // NewAccountServiceClient constructs a client for the treue.v1.AccountService service. By default,
@@ -194,6 +210,13 @@ func NewAccountServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		updateProfile: connect.NewClient[v1.UpdateProfileRequest, v1.UpdateProfileResponse](
+			httpClient,
+			baseURL+AccountServiceUpdateProfileProcedure,
+			connect.WithSchema(accountServiceMethods.ByName("UpdateProfile")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -207,6 +230,7 @@ type accountServiceClient struct {
 	listDevices      *connect.Client[v1.ListDevicesRequest, v1.ListDevicesResponse]
 	getConsents      *connect.Client[v1.GetConsentsRequest, v1.GetConsentsResponse]
 	setConsent       *connect.Client[v1.SetConsentRequest, v1.SetConsentResponse]
+	updateProfile    *connect.Client[v1.UpdateProfileRequest, v1.UpdateProfileResponse]
 }
 
 // Enroll calls treue.v1.AccountService.Enroll.
@@ -247,6 +271,11 @@ func (c *accountServiceClient) GetConsents(ctx context.Context, req *connect.Req
 // SetConsent calls treue.v1.AccountService.SetConsent.
 func (c *accountServiceClient) SetConsent(ctx context.Context, req *connect.Request[v1.SetConsentRequest]) (*connect.Response[v1.SetConsentResponse], error) {
 	return c.setConsent.CallUnary(ctx, req)
+}
+
+// UpdateProfile calls treue.v1.AccountService.UpdateProfile.
+func (c *accountServiceClient) UpdateProfile(ctx context.Context, req *connect.Request[v1.UpdateProfileRequest]) (*connect.Response[v1.UpdateProfileResponse], error) {
+	return c.updateProfile.CallUnary(ctx, req)
 }
 
 // AccountServiceHandler is an implementation of the treue.v1.AccountService service.
@@ -317,6 +346,19 @@ type AccountServiceHandler interface {
 	// text_version or source; resource_exhausted after 200 records of one
 	// purpose.
 	SetConsent(context.Context, *connect.Request[v1.SetConsentRequest]) (*connect.Response[v1.SetConsentResponse], error)
+	// UpdateProfile sets or clears the optional parts of the caller's
+	// profile. Only the fields named in update_mask change; a named field
+	// left empty (or unset) is removed. Treue keeps a name or an e-mail
+	// address only while the member grants CONSENT_PURPOSE_PROFILE, and a
+	// birthday only while they grant CONSENT_PURPOSE_BIRTHDAY: withdrawing
+	// the consent removes the data.
+	//
+	// Errors: unauthenticated; failed_precondition when the caller is not
+	// enrolled or has not granted the consent a field needs;
+	// invalid_argument for an unknown or empty update_mask, a name over 100
+	// characters, a malformed e-mail address (at most 254 characters) or an
+	// impossible birthday.
+	UpdateProfile(context.Context, *connect.Request[v1.UpdateProfileRequest]) (*connect.Response[v1.UpdateProfileResponse], error)
 }
 
 // NewAccountServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -381,6 +423,13 @@ func NewAccountServiceHandler(svc AccountServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	accountServiceUpdateProfileHandler := connect.NewUnaryHandler(
+		AccountServiceUpdateProfileProcedure,
+		svc.UpdateProfile,
+		connect.WithSchema(accountServiceMethods.ByName("UpdateProfile")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/treue.v1.AccountService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AccountServiceEnrollProcedure:
@@ -399,6 +448,8 @@ func NewAccountServiceHandler(svc AccountServiceHandler, opts ...connect.Handler
 			accountServiceGetConsentsHandler.ServeHTTP(w, r)
 		case AccountServiceSetConsentProcedure:
 			accountServiceSetConsentHandler.ServeHTTP(w, r)
+		case AccountServiceUpdateProfileProcedure:
+			accountServiceUpdateProfileHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -438,4 +489,8 @@ func (UnimplementedAccountServiceHandler) GetConsents(context.Context, *connect.
 
 func (UnimplementedAccountServiceHandler) SetConsent(context.Context, *connect.Request[v1.SetConsentRequest]) (*connect.Response[v1.SetConsentResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AccountService.SetConsent is not implemented"))
+}
+
+func (UnimplementedAccountServiceHandler) UpdateProfile(context.Context, *connect.Request[v1.UpdateProfileRequest]) (*connect.Response[v1.UpdateProfileResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AccountService.UpdateProfile is not implemented"))
 }

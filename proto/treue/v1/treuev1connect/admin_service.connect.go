@@ -46,6 +46,9 @@ const (
 	AdminServiceEndChallengeProcedure = "/treue.v1.AdminService/EndChallenge"
 	// AdminServicePutRewardProcedure is the fully-qualified name of the AdminService's PutReward RPC.
 	AdminServicePutRewardProcedure = "/treue.v1.AdminService/PutReward"
+	// AdminServiceEraseMemberProcedure is the fully-qualified name of the AdminService's EraseMember
+	// RPC.
+	AdminServiceEraseMemberProcedure = "/treue.v1.AdminService/EraseMember"
 	// AdminServiceSimulateProcedure is the fully-qualified name of the AdminService's Simulate RPC.
 	AdminServiceSimulateProcedure = "/treue.v1.AdminService/Simulate"
 )
@@ -88,6 +91,17 @@ type AdminServiceClient interface {
 	// of 1 to 64 characters, a German name and a positive cost are required;
 	// stock must not be negative).
 	PutReward(context.Context, *connect.Request[v1.PutRewardRequest]) (*connect.Response[v1.PutRewardResponse], error)
+	// EraseMember erases a member of the program on their request made to the
+	// operator (GDPR Art. 17), as PrivacyService.DeleteMyAccount does for a
+	// member who asks in the app: personal data is removed everywhere, the
+	// ledger stays under a pseudonym so the program's points still add up,
+	// and outstanding vouchers are voided. Erasing an erased member
+	// succeeds and changes nothing.
+	//
+	// Errors: invalid_argument for a malformed card number or a reason
+	// longer than 200 characters; not_found when no member of the program
+	// has the card.
+	EraseMember(context.Context, *connect.Request[v1.EraseMemberRequest]) (*connect.Response[v1.EraseMemberResponse], error)
 	// Simulate dry-runs a purchase for a member under the program's rules and
 	// returns everything it would do: base points, bonus grants, vouchers, the
 	// tier change and the progress of challenges and stamp cards. Nothing is
@@ -143,6 +157,13 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		eraseMember: connect.NewClient[v1.EraseMemberRequest, v1.EraseMemberResponse](
+			httpClient,
+			baseURL+AdminServiceEraseMemberProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("EraseMember")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 		simulate: connect.NewClient[v1.SimulateRequest, v1.SimulateResponse](
 			httpClient,
 			baseURL+AdminServiceSimulateProcedure,
@@ -160,6 +181,7 @@ type adminServiceClient struct {
 	putChallenge *connect.Client[v1.PutChallengeRequest, v1.PutChallengeResponse]
 	endChallenge *connect.Client[v1.EndChallengeRequest, v1.EndChallengeResponse]
 	putReward    *connect.Client[v1.PutRewardRequest, v1.PutRewardResponse]
+	eraseMember  *connect.Client[v1.EraseMemberRequest, v1.EraseMemberResponse]
 	simulate     *connect.Client[v1.SimulateRequest, v1.SimulateResponse]
 }
 
@@ -186,6 +208,11 @@ func (c *adminServiceClient) EndChallenge(ctx context.Context, req *connect.Requ
 // PutReward calls treue.v1.AdminService.PutReward.
 func (c *adminServiceClient) PutReward(ctx context.Context, req *connect.Request[v1.PutRewardRequest]) (*connect.Response[v1.PutRewardResponse], error) {
 	return c.putReward.CallUnary(ctx, req)
+}
+
+// EraseMember calls treue.v1.AdminService.EraseMember.
+func (c *adminServiceClient) EraseMember(ctx context.Context, req *connect.Request[v1.EraseMemberRequest]) (*connect.Response[v1.EraseMemberResponse], error) {
+	return c.eraseMember.CallUnary(ctx, req)
 }
 
 // Simulate calls treue.v1.AdminService.Simulate.
@@ -231,6 +258,17 @@ type AdminServiceHandler interface {
 	// of 1 to 64 characters, a German name and a positive cost are required;
 	// stock must not be negative).
 	PutReward(context.Context, *connect.Request[v1.PutRewardRequest]) (*connect.Response[v1.PutRewardResponse], error)
+	// EraseMember erases a member of the program on their request made to the
+	// operator (GDPR Art. 17), as PrivacyService.DeleteMyAccount does for a
+	// member who asks in the app: personal data is removed everywhere, the
+	// ledger stays under a pseudonym so the program's points still add up,
+	// and outstanding vouchers are voided. Erasing an erased member
+	// succeeds and changes nothing.
+	//
+	// Errors: invalid_argument for a malformed card number or a reason
+	// longer than 200 characters; not_found when no member of the program
+	// has the card.
+	EraseMember(context.Context, *connect.Request[v1.EraseMemberRequest]) (*connect.Response[v1.EraseMemberResponse], error)
 	// Simulate dry-runs a purchase for a member under the program's rules and
 	// returns everything it would do: base points, bonus grants, vouchers, the
 	// tier change and the progress of challenges and stamp cards. Nothing is
@@ -282,6 +320,13 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceEraseMemberHandler := connect.NewUnaryHandler(
+		AdminServiceEraseMemberProcedure,
+		svc.EraseMember,
+		connect.WithSchema(adminServiceMethods.ByName("EraseMember")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	adminServiceSimulateHandler := connect.NewUnaryHandler(
 		AdminServiceSimulateProcedure,
 		svc.Simulate,
@@ -301,6 +346,8 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceEndChallengeHandler.ServeHTTP(w, r)
 		case AdminServicePutRewardProcedure:
 			adminServicePutRewardHandler.ServeHTTP(w, r)
+		case AdminServiceEraseMemberProcedure:
+			adminServiceEraseMemberHandler.ServeHTTP(w, r)
 		case AdminServiceSimulateProcedure:
 			adminServiceSimulateHandler.ServeHTTP(w, r)
 		default:
@@ -330,6 +377,10 @@ func (UnimplementedAdminServiceHandler) EndChallenge(context.Context, *connect.R
 
 func (UnimplementedAdminServiceHandler) PutReward(context.Context, *connect.Request[v1.PutRewardRequest]) (*connect.Response[v1.PutRewardResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AdminService.PutReward is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) EraseMember(context.Context, *connect.Request[v1.EraseMemberRequest]) (*connect.Response[v1.EraseMemberResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("treue.v1.AdminService.EraseMember is not implemented"))
 }
 
 func (UnimplementedAdminServiceHandler) Simulate(context.Context, *connect.Request[v1.SimulateRequest]) (*connect.Response[v1.SimulateResponse], error) {
