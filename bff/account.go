@@ -34,8 +34,15 @@ func (h accountHandler) Enroll(ctx context.Context, req *connect.Request[treuev1
 	if err != nil {
 		return nil, err
 	}
+	p := loyalty.Profile{Card: card}
+	if !created {
+		// An existing member may have given a birthday.
+		if p, err = h.svc.Profile(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	return connect.NewResponse(&treuev1.EnrollResponse{
-		Profile: toProtoProfile(card, card.Member.Locale),
+		Profile: toProtoProfile(p),
 		Created: created,
 	}), nil
 }
@@ -45,11 +52,11 @@ func (h accountHandler) GetProfile(ctx context.Context, _ *connect.Request[treue
 	if err != nil {
 		return nil, err
 	}
-	card, err := h.svc.Card(ctx, c)
+	p, err := h.svc.Profile(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&treuev1.GetProfileResponse{Profile: toProtoProfile(card, card.Member.Locale)}), nil
+	return connect.NewResponse(&treuev1.GetProfileResponse{Profile: toProtoProfile(p)}), nil
 }
 
 func (h accountHandler) GetReferralCode(ctx context.Context, req *connect.Request[treuev1.GetReferralCodeRequest]) (*connect.Response[treuev1.GetReferralCodeResponse], error) {

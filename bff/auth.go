@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"connectrpc.com/connect"
 
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/redact"
 )
 
 // TokenVerifier checks customers' ID tokens. firebaseauth.Verifier checks
@@ -28,6 +30,9 @@ type TokenVerifier interface {
 // (if set). Never use it where the server can be reached from elsewhere.
 type DevTokens struct {
 	Next TokenVerifier
+	// Now is the clock a dev token's sign-in time is read from (a dev
+	// token counts as signed in just now); nil means time.Now.
+	Now func() time.Time
 }
 
 // devTokenPrefix starts a development token.
@@ -49,7 +54,11 @@ func (d DevTokens) verify(ctx context.Context, token string, checkRevoked bool) 
 		if uid == "" || len(uid) > 128 || strings.ContainsAny(uid, " \t\r\n") {
 			return loyalty.Identity{}, errors.New("dev token needs a uid of 1 to 128 characters without spaces: dev:<uid>")
 		}
-		return loyalty.Identity{UID: uid}, nil
+		now := time.Now
+		if d.Now != nil {
+			now = d.Now
+		}
+		return loyalty.Identity{UID: uid, AuthTime: now()}, nil
 	}
 	if d.Next == nil {
 		return loyalty.Identity{}, errors.New("only dev tokens (dev:<uid>) are accepted in dev mode")
@@ -89,6 +98,15 @@ type principal struct {
 	identity loyalty.Identity
 	till     loyalty.Till
 	operator loyalty.Operator
+}
+
+// identityFrom returns the verified token of the signed-in customer of ctx.
+func identityFrom(ctx context.Context) (loyalty.Identity, error) {
+	p, _ := ctx.Value(principalKey{}).(principal)
+	if p.identity.UID == "" {
+		return loyalty.Identity{}, errors.New("no customer identity in context: procedure missing from the audience table")
+	}
+	return p.identity, nil
 }
 
 // customerFrom returns the signed-in customer of ctx.
@@ -161,6 +179,7 @@ func (a *authenticator) authenticate(ctx context.Context, procedure string, h in
 		t, err := a.tills(ctx, token)
 		if err != nil {
 			if errors.Is(err, loyalty.ErrUnauthenticated) {
+				a.log.InfoContext(ctx, "store API key refused", "procedure", procedure, "key", redact.Key(token), "err", err)
 				return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("unknown store API key"))
 			}
 			return nil, err
@@ -170,6 +189,7 @@ func (a *authenticator) authenticate(ctx context.Context, procedure string, h in
 		o, err := a.operators(ctx, token)
 		if err != nil {
 			if errors.Is(err, loyalty.ErrUnauthenticated) {
+				a.log.InfoContext(ctx, "operator API key refused", "procedure", procedure, "key", redact.Key(token), "err", err)
 				return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("unknown operator API key"))
 			}
 			return nil, err

@@ -153,14 +153,21 @@ func stateLocale(requested treuev1.Locale, st loyalty.CardState) loyalty.Locale 
 	return localeOf(requested, loyalty.Member{Locale: st.Locale})
 }
 
-func toProtoProfile(c loyalty.Card, l loyalty.Locale) *treuev1.Profile {
-	return &treuev1.Profile{
+func toProtoProfile(p loyalty.Profile) *treuev1.Profile {
+	c := p.Card
+	pp := &treuev1.Profile{
 		MemberId:   c.Member.ID,
 		ProgramId:  c.Member.ProgramID,
-		Card:       toProtoCard(c, l),
+		Card:       toProtoCard(c, c.Member.Locale),
 		Locale:     toProtoLocale(c.Member.Locale),
 		EnrollTime: timestamppb.New(c.Member.CreatedAt),
+		Name:       c.Member.Name,
+		Email:      c.Member.Email,
 	}
+	if !p.Birthday.IsZero() {
+		pp.Birthday = &treuev1.Birthday{Month: int32(p.Birthday.Month), Day: int32(p.Birthday.Day)}
+	}
+	return pp
 }
 
 var activityKinds = map[loyalty.EntryKind]treuev1.ActivityKind{

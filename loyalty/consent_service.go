@@ -12,7 +12,9 @@ import (
 // version, writes nothing and returns the record that is there. It returns
 // ErrInvalid for an unknown purpose or a malformed text version or source,
 // ErrNotEnrolled without a membership and ErrLimit after
-// MaxConsentRecords records of the purpose.
+// MaxConsentRecords records of the purpose. Withdrawing PurposeProfile
+// removes the member's name and e-mail address, withdrawing
+// PurposeBirthday their birthday.
 func (s *Service) SetConsent(ctx context.Context, c Customer, purpose Purpose, granted bool, textVersion, source string) (ConsentState, error) {
 	if !slices.Contains(Purposes, purpose) {
 		return ConsentState{}, errorf(ErrInvalid, "purpose %q is not one of %v", purpose, Purposes)
@@ -27,6 +29,11 @@ func (s *Service) SetConsent(ctx context.Context, c Customer, purpose Purpose, g
 	err := s.store.Update(ctx, func(tx Tx) error {
 		m, err := c.member(ctx, tx)
 		if err != nil {
+			return err
+		}
+		// The account first: it orders this write after a concurrent
+		// UpdateProfile, which checks the consent it may withdraw.
+		if _, err := tx.Account(ctx, m.ProgramID, m.ID); err != nil {
 			return err
 		}
 		records, err := tx.Consents(ctx, m.ProgramID, m.ID)
@@ -52,6 +59,9 @@ func (s *Service) SetConsent(ctx context.Context, c Customer, purpose Purpose, g
 			return err
 		}
 		st = ConsentState{Purpose: purpose, Granted: granted, Latest: r}
+		if !granted {
+			return forgetWithdrawn(ctx, tx, m, purpose)
+		}
 		return nil
 	})
 	return st, err

@@ -18,6 +18,7 @@ type Service struct {
 	rand  io.Reader
 	// onCommit receives the card changes of every committed write.
 	onCommit func([]CardChange)
+	onErase  func(context.Context, Erasure)
 }
 
 // Option configures a Service.

@@ -22,6 +22,9 @@ type Broker interface {
 	// PutCard caches st unless the cache holds the same card at a newer
 	// version. It reports whether st was stored.
 	PutCard(ctx context.Context, st loyalty.CardState) (stored bool, err error)
+	// DeleteCard removes the cached state of the card key, if any; the
+	// erasure of a member calls it.
+	DeleteCard(ctx context.Context, key loyalty.CardKey) error
 	// Publish sends c to every replica's Listen.
 	Publish(ctx context.Context, c loyalty.CardChange) error
 	// Listen calls fn with every change published after it called ready,

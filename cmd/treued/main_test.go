@@ -46,7 +46,11 @@ func startTreued(t *testing.T, env map[string]string) (string, *syncBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	args := []string{"-addr", "127.0.0.1:0", "-data-dir", filepath.Join(t.TempDir(), "data")}
+	dataDir := env["TREUE_DATA_DIR"]
+	if dataDir == "" {
+		dataDir = filepath.Join(t.TempDir(), "data")
+	}
+	args := []string{"-addr", "127.0.0.1:0", "-data-dir", dataDir}
 	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, out) }()
 	t.Cleanup(func() {
 		cancel()

@@ -18,6 +18,9 @@ import (
 // changes into queued messages, the scheduler queues reminders and the
 // dispatcher sends what is due, through FCM or the in-process recorder.
 type pushes struct {
+	// recorder is the sender when pushes are recorded, not sent; nil with
+	// FCM.
+	recorder   *notify.Recorder
 	planner    *notify.Planner
 	scheduler  *notify.Scheduler
 	dispatcher *notify.Dispatcher
@@ -31,8 +34,9 @@ const dispatchInterval = 5 * time.Second
 // and a description of the sender for the log.
 func (s *server) openPushes(ctx context.Context) (*pushes, string, error) {
 	var (
-		sender notify.Sender
-		desc   string
+		sender   notify.Sender
+		recorder *notify.Recorder
+		desc     string
 	)
 	if s.cfg.FCMCredentialsFile != "" {
 		project := s.cfg.FCMProject
@@ -53,13 +57,15 @@ func (s *server) openPushes(ctx context.Context) (*pushes, string, error) {
 		}
 		sender, desc = f, "FCM project "+project
 	} else {
-		sender, desc = notify.NewRecorder(s.log), "recorded in process and logged (set TREUE_FCM_CREDENTIALS_FILE for FCM)"
+		recorder = notify.NewRecorder(s.log)
+		sender, desc = recorder, "recorded in process and logged (set TREUE_FCM_CREDENTIALS_FILE for FCM)"
 	}
 	holder, err := leaseHolder()
 	if err != nil {
 		return nil, "", err
 	}
 	p := &pushes{
+		recorder:  recorder,
 		planner:   notify.NewPlanner(s.store, notify.PlannerConfig{Logger: s.log}),
 		scheduler: notify.NewScheduler(s.store, s.svc, notify.SchedulerConfig{Logger: s.log}),
 		dispatcher: notify.NewDispatcher(s.store, s.svc, sender, notify.DispatcherConfig{

@@ -55,3 +55,18 @@ func (b *Broker) evictOne() {
 		return
 	}
 }
+
+// DeleteCard removes the cached state of key. It returns ctx.Err() if ctx
+// is done and ErrClosed after Close.
+func (b *Broker) DeleteCard(ctx context.Context, key loyalty.CardKey) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.cardsMu.Lock()
+	defer b.cardsMu.Unlock()
+	if b.cards == nil {
+		return ErrClosed
+	}
+	delete(b.cards, key)
+	return nil
+}

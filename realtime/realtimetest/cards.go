@@ -178,3 +178,27 @@ func testSharedCache(t *testing.T, open Open) {
 		t.Fatalf("PutCard of a version older than the other replica's = %v, %v; want refused", stored, err)
 	}
 }
+
+// testDeleteCard: a deleted card is a miss, on every broker sharing the
+// cache; other cards stay, and deleting a missing card succeeds.
+func testDeleteCard(t *testing.T, open Open) {
+	b := open(t)
+	ctx := testCtx(t)
+	gone, kept := state("cafe", "u1", 3), state("cafe", "u2", 4)
+	for _, st := range []loyalty.CardState{gone, kept} {
+		if stored, err := b.PutCard(ctx, st); err != nil || !stored {
+			t.Fatalf("PutCard = %v, %v; want stored", stored, err)
+		}
+	}
+	wantVersion(t, b, gone.Key(), 3)
+	if err := b.DeleteCard(ctx, gone.Key()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := b.Card(ctx, gone.Key()); err != nil || ok {
+		t.Errorf("Card after DeleteCard = %v, %v; want miss", ok, err)
+	}
+	wantVersion(t, b, kept.Key(), 4)
+	if err := b.DeleteCard(ctx, gone.Key()); err != nil {
+		t.Errorf("DeleteCard of a missing card: %v", err)
+	}
+}

@@ -24,6 +24,7 @@ func Run(t *testing.T, open Open) {
 	}{
 		{"CardMiss", testCardMiss},
 		{"CardRoundTrip", testCardRoundTrip},
+		{"DeleteCard", testDeleteCard},
 		{"PutCardVersions", testPutCardVersions},
 		{"PutCardConcurrent", testPutCardConcurrent},
 		{"SharedCache", testSharedCache},

@@ -10,6 +10,7 @@ import (
 	vk "github.com/valkey-io/valkey-go"
 
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/redact"
 )
 
 // A card's value on the server is "<version>:<JSON of the CardState>", so
@@ -47,15 +48,15 @@ func (b *Broker) Card(ctx context.Context, key loyalty.CardKey) (loyalty.CardSta
 		return loyalty.CardState{}, false, nil
 	}
 	if err != nil {
-		return loyalty.CardState{}, false, fmt.Errorf("valkey: get %s: %w", k, err)
+		return loyalty.CardState{}, false, fmt.Errorf("valkey: get card %s/%s: %w", key.ProgramID, redact.UID(key.UID), err)
 	}
 	_, data, ok := strings.Cut(v, ":")
 	var st loyalty.CardState
 	if !ok {
-		return st, false, fmt.Errorf("valkey: get %s: value without version", k)
+		return st, false, fmt.Errorf("valkey: get card %s/%s: value without version", key.ProgramID, redact.UID(key.UID))
 	}
 	if err := json.Unmarshal([]byte(data), &st); err != nil {
-		return st, false, fmt.Errorf("valkey: get %s: %w", k, err)
+		return st, false, fmt.Errorf("valkey: get card %s/%s: %w", key.ProgramID, redact.UID(key.UID), err)
 	}
 	return st, true, nil
 }
@@ -78,7 +79,17 @@ func (b *Broker) PutCard(ctx context.Context, st loyalty.CardState) (bool, error
 	}
 	stored, err := putScript.Exec(ctx, b.client, []string{k}, args).AsInt64()
 	if err != nil {
-		return false, fmt.Errorf("valkey: put %s: %w", k, err)
+		return false, fmt.Errorf("valkey: put card %s/%s: %w", st.ProgramID, redact.UID(st.UID), err)
 	}
 	return stored == 1, nil
+}
+
+// DeleteCard removes the cached state of key; the server invalidates the
+// copies in every client-side cache. It returns valkey-go's errors.
+func (b *Broker) DeleteCard(ctx context.Context, key loyalty.CardKey) error {
+	k := b.cardKey(key)
+	if err := b.client.Do(ctx, b.client.B().Del().Key(k).Build()).Error(); err != nil {
+		return fmt.Errorf("valkey: del card %s/%s: %w", key.ProgramID, redact.UID(key.UID), err)
+	}
+	return nil
 }

@@ -249,7 +249,12 @@ func (w *Wallet) serveAPI(rw http.ResponseWriter, r *http.Request, body []byte) 
 		store[id] = fields
 		return writeJSON(rw, fields)
 	case r.Method == http.MethodPatch:
+		// A null removes the field, as in Google's PATCH.
 		for k, v := range fields {
+			if v == nil || string(v) == "null" {
+				delete(cur, k)
+				continue
+			}
 			cur[k] = v
 		}
 		return writeJSON(rw, cur)

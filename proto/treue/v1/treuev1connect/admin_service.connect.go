@@ -95,8 +95,8 @@ type AdminServiceClient interface {
 	// operator (GDPR Art. 17), as PrivacyService.DeleteMyAccount does for a
 	// member who asks in the app: personal data is removed everywhere, the
 	// ledger stays under a pseudonym so the program's points still add up,
-	// and outstanding vouchers are voided. Erasing an erased member
-	// succeeds and changes nothing.
+	// and outstanding vouchers are voided. The card number is gone
+	// afterwards: erasing it again fails with not_found.
 	//
 	// Errors: invalid_argument for a malformed card number or a reason
 	// longer than 200 characters; not_found when no member of the program
@@ -262,8 +262,8 @@ type AdminServiceHandler interface {
 	// operator (GDPR Art. 17), as PrivacyService.DeleteMyAccount does for a
 	// member who asks in the app: personal data is removed everywhere, the
 	// ledger stays under a pseudonym so the program's points still add up,
-	// and outstanding vouchers are voided. Erasing an erased member
-	// succeeds and changes nothing.
+	// and outstanding vouchers are voided. The card number is gone
+	// afterwards: erasing it again fails with not_found.
 	//
 	// Errors: invalid_argument for a malformed card number or a reason
 	// longer than 200 characters; not_found when no member of the program

@@ -54,7 +54,7 @@ type PrivacyServiceClient interface {
 	// download.
 	//
 	// Errors: unauthenticated; failed_precondition when the caller is not
-	// enrolled; resource_exhausted after 10 exports in an hour.
+	// enrolled.
 	ExportMyData(context.Context, *connect.Request[v1.ExportMyDataRequest]) (*connect.ServerStreamForClient[v1.ExportMyDataResponse], error)
 	// DeleteMyAccount erases the caller's membership: their name, e-mail,
 	// birthday, sign-in id, card number, referral code, consents, devices and
@@ -130,7 +130,7 @@ type PrivacyServiceHandler interface {
 	// download.
 	//
 	// Errors: unauthenticated; failed_precondition when the caller is not
-	// enrolled; resource_exhausted after 10 exports in an hour.
+	// enrolled.
 	ExportMyData(context.Context, *connect.Request[v1.ExportMyDataRequest], *connect.ServerStream[v1.ExportMyDataResponse]) error
 	// DeleteMyAccount erases the caller's membership: their name, e-mail,
 	// birthday, sign-in id, card number, referral code, consents, devices and
