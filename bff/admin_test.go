@@ -28,6 +28,7 @@ func TestAudiencesOfServices(t *testing.T) {
 		"treue.v1.WalletService":    "customer",
 		"treue.v1.RewardService":    "customer",
 		"treue.v1.ChallengeService": "customer",
+		"treue.v1.PrivacyService":   "customer",
 		"treue.v1.PosService":       "till",
 		"treue.v1.AdminService":     "operator",
 	}

@@ -100,10 +100,13 @@ func newEnvWith(t testing.TB, st auditedStore, broker realtime.Broker, tweak ...
 	t.Cleanup(func() { st.Close() })
 	clk := storetest.NewClock(time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC))
 	cfg := bff.Config{
-		Verifier:       bff.DevTokens{},
+		Verifier:       bff.DevTokens{Now: clk.Now},
 		DefaultProgram: programA,
 		Now:            clk.Now,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Tests call far faster than any member or till; rate-limit tests
+		// set their own rates.
+		Rates: unlimitedRates,
 	}
 	for _, f := range tweak {
 		f(&cfg)

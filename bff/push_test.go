@@ -93,6 +93,7 @@ func TestConsents(t *testing.T) {
 		treuev1.ConsentPurpose_CONSENT_PURPOSE_MARKETING_PUSH:      false,
 		treuev1.ConsentPurpose_CONSENT_PURPOSE_PERSONALISED_OFFERS: false,
 		treuev1.ConsentPurpose_CONSENT_PURPOSE_BIRTHDAY:            false,
+		treuev1.ConsentPurpose_CONSENT_PURPOSE_PROFILE:             false,
 	}
 	if len(got.Msg.GetConsents()) != len(want) || len(got.Msg.GetHistory()) != 0 {
 		t.Fatalf("a new member's consents: %v", got.Msg)

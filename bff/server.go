@@ -109,6 +109,9 @@ func NewHandler(svc *loyalty.Service, cards *realtime.Hub, cfg Config) http.Hand
 	if cfg.MaxWatchAge <= 0 {
 		cfg.MaxWatchAge = DefaultMaxWatchAge
 	}
+	if cfg.MaxCallDuration <= 0 {
+		cfg.MaxCallDuration = DefaultMaxCallDuration
+	}
 	auth := &authenticator{
 		verifier:       cfg.Verifier,
 		tills:          newKeyCache(svc.AuthenticateTill, cfg.Now).authenticate,
@@ -118,8 +121,9 @@ func NewHandler(svc *loyalty.Service, cards *realtime.Hub, cfg Config) http.Hand
 	}
 	opts := []connect.HandlerOption{
 		// The error mapper is outermost, so it also maps the authenticator's
-		// own failures.
-		connect.WithInterceptors(errorMapper{log: cfg.Logger}, auth),
+		// own failures; the deadline also bounds the authenticator's calls
+		// (token revocation checks); the rate limiter needs the principal.
+		connect.WithInterceptors(errorMapper{log: cfg.Logger}, callDeadline{max: cfg.MaxCallDuration}, auth, newRateLimiter(cfg.Rates)),
 		connect.WithReadMaxBytes(cfg.MaxRequestBytes),
 		connect.WithSendMaxBytes(cfg.MaxResponseBytes),
 		// Most answers are a few hundred bytes: compressing them costs more

@@ -101,6 +101,10 @@ func (v *Verifier) VerifyIDTokenAndCheckRevoked(ctx context.Context, token strin
 		return v.VerifyIDToken(ctx, token)
 	}
 	t, err := v.client.VerifyIDTokenAndCheckRevoked(ctx, token)
+	if auth.IsUserNotFound(err) {
+		// The SDK's message quotes the uid, and the caller logs it.
+		return loyalty.Identity{}, errors.New("firebaseauth: the token's user does not exist (deleted)")
+	}
 	if err != nil {
 		return loyalty.Identity{}, err
 	}

@@ -284,10 +284,7 @@ func exportOf(p Program, d MemberData, now time.Time) Export {
 		})
 	}
 	for _, pm := range d.Pushes {
-		x.Pushes = append(x.Pushes, ExportPush{
-			Kind: pm.Kind, Title: pm.Title, Body: pm.Body, Data: pm.Data, CreatedAt: pm.CreatedAt,
-			State: pm.State, SentAt: pm.SentAt, Reason: pm.Reason,
-		})
+		x.Pushes = append(x.Pushes, ExportPush(pm))
 	}
 	for _, w := range d.WalletPasses {
 		// The pass's web service token is a credential, not data about the

@@ -16,15 +16,16 @@ type PrivacyStore interface {
 	SaveMemberProfile(ctx context.Context, m Member) error
 	// EraseMember removes the member's personal data from every table:
 	// the sign-in id and card number are replaced by values derived from
-	// the member id ("erased:<id>"), name and e-mail cleared, ErasedAt set
-	// to at; consents, devices, push messages, game state (birthday,
-	// referral code, progress), grants, card changes, wallet passes with
-	// their registrations and notifications, and the idempotency records
-	// of the member and of the member's entries are deleted. The account,
-	// entries, lots, purchases, holds and vouchers stay under the member
-	// id. The caller voids vouchers and releases holds first. It returns
-	// what was removed; for an erased member it removes nothing and
-	// returns an empty ErasedData.
+	// the member id ("erased:<id>"; the card number, unique across
+	// programs, "erased:<program id>:<id>"), name and e-mail cleared,
+	// ErasedAt set to at; consents, devices, push messages, game state
+	// (birthday, referral code, progress), grants, card changes, wallet
+	// passes with their registrations and notifications, and the
+	// idempotency records of the member and of the member's entries are
+	// deleted. The account, entries, lots, purchases, holds and vouchers
+	// stay under the member id. The caller voids vouchers and releases
+	// holds first. It returns what was removed; for an erased member it
+	// removes nothing and returns an empty ErasedData.
 	EraseMember(ctx context.Context, programID, memberID string, at time.Time) (ErasedData, error)
 }
 

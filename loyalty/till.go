@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/treue/treue/gamification"
+	"github.com/treue/treue/redact"
 )
 
 // tillCaller returns the idempotency scope of till t.
@@ -44,12 +45,7 @@ func memberByCard(ctx context.Context, tx Tx, programID, n string) (Member, erro
 
 // MaskCardNumber returns n with all but its last four digits hidden, for
 // logs and error messages.
-func MaskCardNumber(n string) string {
-	if len(n) <= 4 {
-		return "****"
-	}
-	return "…" + n[len(n)-4:]
-}
+func MaskCardNumber(n string) string { return redact.Card(n) }
 
 // EarnRequest is a purchase posted by a till.
 type EarnRequest struct {

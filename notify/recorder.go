@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+
+	"github.com/treue/treue/redact"
 )
 
 // recorderKeeps bounds the pushes a Recorder keeps.
@@ -32,7 +34,7 @@ func (r *Recorder) Send(ctx context.Context, pushes []Push) ([]Result, error) {
 		return nil, err
 	}
 	for _, p := range pushes {
-		r.log.Info("notify: push recorded", "token", shortToken(p.Token), "title", p.Title, "body", p.Body,
+		r.log.Info("notify: push recorded", "token", redact.Token(p.Token), "title", p.Title, "body", p.Body,
 			"link", p.Data["link"], "collapse", p.Collapse, "ttl", p.TTL)
 	}
 	r.mu.Lock()
@@ -49,13 +51,4 @@ func (r *Recorder) Pushes() []Push {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Push(nil), r.pushes...)
-}
-
-// shortToken returns the first 8 characters of a push token and "…": a
-// token is a credential to push to a device, so logs never hold it whole.
-func shortToken(t string) string {
-	if len(t) <= 8 {
-		return "…" // too short to show a part of
-	}
-	return t[:8] + "…"
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/treue/treue/loyalty"
 	"github.com/treue/treue/notify"
+	"github.com/treue/treue/redact"
 )
 
 func TestRecorder(t *testing.T) {
@@ -31,8 +32,8 @@ func TestRecorder(t *testing.T) {
 	if len(got) != 1000 || got[0].Title != "+1 Sterne" || got[999].Title != "+1000 Sterne" {
 		t.Errorf("Pushes() holds %d, from %q to %q; want the last 1000", len(got), got[0].Title, got[len(got)-1].Title)
 	}
-	if !strings.Contains(logs.String(), "token=token-00…") || strings.Contains(logs.String(), "secret") {
-		t.Errorf("the log shows tokens other than by their first 8 characters:\n%.300s", logs.String())
+	if !strings.Contains(logs.String(), "token="+redact.Token(pushes[0].Token)) || strings.Contains(logs.String(), "token-0") {
+		t.Errorf("the log shows tokens other than as redact.Token:\n%.300s", logs.String())
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

@@ -15,6 +15,7 @@ import (
 
 	treuev1 "github.com/treue/treue/proto/treue/v1"
 	"github.com/treue/treue/proto/treue/v1/treuev1connect"
+	"github.com/treue/treue/redact"
 )
 
 // passJSON returns the pass.json of a .pkpass.
@@ -122,7 +123,7 @@ func TestApplePassInDevMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), "00aa11bb") {
+	for !strings.Contains(out.String(), redact.Token("00aa11bb22cc33dd44ee55ff66778899")) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no push logged for the device:\n%s", out)
 		}

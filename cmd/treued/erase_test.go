@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
@@ -45,7 +46,7 @@ func TestDeleteMyAccountLeavesNoPersonalData(t *testing.T) {
 			return sqliteScanner{d}
 		}
 		testErasure(t, map[string]string{
-			"TREUE_DATA_DIR": dir, "TREUE_VALKEY_ADDR": valkeyAddr, "TREUE_VALKEY_PREFIX": valkeytest.Prefix(t, valkeyAddr),
+			"TREUE_DEV": "true", "TREUE_DATA_DIR": dir, "TREUE_VALKEY_ADDR": valkeyAddr, "TREUE_VALKEY_PREFIX": valkeytest.Prefix(t, valkeyAddr),
 		}, db)
 	})
 	t.Run("postgres", func(t *testing.T) {
@@ -59,7 +60,7 @@ func TestDeleteMyAccountLeavesNoPersonalData(t *testing.T) {
 			return pgScanner{c}
 		}
 		testErasure(t, map[string]string{
-			"TREUE_POSTGRES_URL": url, "TREUE_VALKEY_ADDR": valkeyAddr, "TREUE_VALKEY_PREFIX": valkeytest.Prefix(t, valkeyAddr),
+			"TREUE_DEV": "true", "TREUE_POSTGRES_URL": url, "TREUE_VALKEY_ADDR": valkeyAddr, "TREUE_VALKEY_PREFIX": valkeytest.Prefix(t, valkeyAddr),
 		}, db)
 	})
 }
@@ -179,7 +180,7 @@ func populateMember(t *testing.T, base, uid, name string) member {
 			t.Fatal(err)
 		}
 	}
-	email := strings.ToLower(strings.Fields(name)[2]) + "@example.org"
+	email := "mail." + uid + "@example.org"
 	if _, err := acct.UpdateProfile(ctx, connect.NewRequest(&treuev1.UpdateProfileRequest{
 		Name: name, Email: email, Birthday: &treuev1.Birthday{Month: 5, Day: 17}, UpdateMask: []string{"name", "email", "birthday"},
 	})); err != nil {
@@ -197,7 +198,7 @@ func populateMember(t *testing.T, base, uid, name string) member {
 	}
 	pos := treuev1connect.NewPosServiceClient(http.DefaultClient, base, m.opts)
 	if _, err := pos.Earn(ctx, connect.NewRequest(&treuev1.EarnRequest{
-		CardNumber: m.card, AmountMinor: 12000, Currency: "EUR", IdempotencyKey: "bon-" + uid, ReceiptId: "R-" + uid,
+		CardNumber: m.card, AmountMinor: 12000, Currency: "EUR", IdempotencyKey: "bon-" + uid, ReceiptId: "R-" + randomHex(t),
 	})); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,8 @@ func populateMember(t *testing.T, base, uid, name string) member {
 		t.Fatal(err)
 	}
 	authToken, _ := passJSON(t, apple.Msg.GetPkpass())["authenticationToken"].(string)
-	device, pushToken := "dev-"+uid, "apns-"+hex.EncodeToString([]byte(uid))
+	sum := sha256.Sum256([]byte(uid))
+	device, pushToken := "dev"+hex.EncodeToString(sum[:8]), hex.EncodeToString(sum[:])
 	req, _ := http.NewRequest("POST", base+"/passkit/v1/devices/"+device+"/registrations/"+apple.Msg.GetPassTypeIdentifier()+"/"+apple.Msg.GetSerialNumber(),
 		strings.NewReader(`{"pushToken":"`+pushToken+`"}`))
 	req.Header.Set("Authorization", "ApplePass "+authToken)
@@ -232,7 +234,7 @@ func populateMember(t *testing.T, base, uid, name string) member {
 	if _, err := treuev1connect.NewCardServiceClient(http.DefaultClient, base, m.opts).GetCard(ctx, connect.NewRequest(&treuev1.GetCardRequest{})); err != nil {
 		t.Fatal(err)
 	}
-	m.values = []string{uid, m.card, name, email, token, ref.Msg.GetCode(), strings.ReplaceAll(ref.Msg.GetCode(), "-", ""),
+	m.values = []string{uid, m.card, name, email, token, ref.Msg.GetCode(),
 		google.Msg.GetObjectId(), apple.Msg.GetSerialNumber(), authToken, device, pushToken}
 	return m
 }

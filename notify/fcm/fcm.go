@@ -9,8 +9,6 @@ package fcm
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +30,7 @@ import (
 	htransport "google.golang.org/api/transport/http"
 
 	"github.com/treue/treue/notify"
+	"github.com/treue/treue/redact"
 )
 
 // Defaults and limits for Config.
@@ -118,7 +117,7 @@ type Config struct {
 	MaxInFlight int
 	// Logger receives a line per Send with failures (debug otherwise),
 	// and one per retry round; default slog.Default(). Tokens are logged
-	// as TokenTag.
+	// as redact.Token.
 	Logger *slog.Logger
 }
 
@@ -322,7 +321,7 @@ func (s *Sender) Send(ctx context.Context, pushes []notify.Push) ([]notify.Resul
 			o := outs[i]
 			if !o.sent {
 				stop = o.err
-				results[i] = notify.Result{Err: fmt.Errorf("fcm: push to %s not sent: %w", TokenTag(pushes[i].Token), o.err), Retryable: true}
+				results[i] = notify.Result{Err: fmt.Errorf("fcm: push to %s not sent: %w", redact.Token(pushes[i].Token), o.err), Retryable: true}
 				continue
 			}
 			handed = true
@@ -524,19 +523,12 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// TokenTag returns a short name for a device token that can go into logs
-// and errors: "tok:" and the first 8 hex digits of its SHA-256.
-func TokenTag(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return "tok:" + hex.EncodeToString(sum[:4])
-}
-
 // newMessage returns the FCM message for p, or an error wrapping
 // ErrInvalidPush when FCM would refuse p for its content. TTLs are
 // rounded up to whole seconds and cut to MaxTTL; the APNs expiry is
 // counted from now.
 func newMessage(p notify.Push, now time.Time) (*messaging.Message, error) {
-	tag := TokenTag(p.Token)
+	tag := redact.Token(p.Token)
 	invalid := func(format string, args ...any) error {
 		return fmt.Errorf("%w to %s: %s", ErrInvalidPush, tag, fmt.Sprintf(format, args...))
 	}
@@ -633,7 +625,7 @@ type Error struct {
 	// Status is the HTTP status FCM answered with; 0 after a transport
 	// error.
 	Status int
-	// Token is the TokenTag of the push's token.
+	// Token is the push's token as redact.Token shows it.
 	Token string
 	// Attempts is how many times the push was sent.
 	Attempts int
@@ -712,7 +704,7 @@ var retryableCodes = map[string]bool{
 // classify returns what to do about err, the SDK's error for the push to
 // token at its attempt-th try, and the error to report for it.
 func classify(err error, token string, attempt int) (kind, error) {
-	tag := TokenTag(token)
+	tag := redact.Token(token)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return kindCanceled, fmt.Errorf("fcm: push to %s: %w", tag, err)
 	}
@@ -736,7 +728,7 @@ func classify(err error, token string, attempt int) (kind, error) {
 		}
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
-	e.msg = sanitize(err.Error(), token, tag)
+	e.msg = sanitize(err.Error(), token)
 	var be batchError
 	switch {
 	case errors.As(err, &be):
@@ -765,12 +757,10 @@ func badToken(msg string) bool {
 	return strings.Contains(l, "registration token") || strings.Contains(l, "message.token")
 }
 
-// sanitize returns msg with token replaced by tag, on one line, cut to
-// 300 bytes.
-func sanitize(msg, token, tag string) string {
-	if token != "" {
-		msg = strings.ReplaceAll(msg, token, tag)
-	}
+// sanitize returns msg with token replaced by its redact.Token form, on
+// one line, cut to 300 bytes.
+func sanitize(msg, token string) string {
+	msg = redact.TokensIn(msg, token)
 	msg = strings.Join(strings.Fields(msg), " ")
 	if len(msg) > 300 {
 		msg = strings.ToValidUTF8(msg[:300], "") + "…"

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/treue/treue/notify"
+	"github.com/treue/treue/redact"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -119,11 +120,11 @@ func TestNewMessageInvalid(t *testing.T) {
 
 func TestSanitize(t *testing.T) {
 	tok := "dXk3:APA91bFakeToken"
-	got := sanitize("token "+tok+"\nis bad", tok, TokenTag(tok))
-	if strings.Contains(got, tok) || !strings.Contains(got, TokenTag(tok)) || strings.Contains(got, "\n") {
+	got := sanitize("token "+tok+"\nis bad", tok)
+	if strings.Contains(got, tok) || !strings.Contains(got, redact.Token(tok)) || strings.Contains(got, "\n") {
 		t.Errorf("sanitize = %q", got)
 	}
-	if got := sanitize(strings.Repeat("é", 400), "", ""); len(got) > 304 {
+	if got := sanitize(strings.Repeat("é", 400), ""); len(got) > 304 {
 		t.Errorf("sanitize did not cut: %d bytes", len(got))
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/treue/treue/notify"
 	"github.com/treue/treue/notify/fcm"
 	"github.com/treue/treue/notify/fcm/fakefcm"
+	"github.com/treue/treue/redact"
 )
 
 // start returns a fake server and a Sender for it with quick backoffs;
@@ -171,7 +172,7 @@ func TestSendUnregistered(t *testing.T) {
 	if !r.Unregistered || r.Retryable || !errors.As(r.Err, &e) || e.Code != "UNREGISTERED" || e.Status != 404 || e.Attempts != 1 {
 		t.Fatalf("unregistered result = %+v", r)
 	}
-	if strings.Contains(r.Err.Error(), gone) || !strings.Contains(r.Err.Error(), fcm.TokenTag(gone)) {
+	if strings.Contains(r.Err.Error(), gone) || !strings.Contains(r.Err.Error(), redact.Token(gone)) {
 		t.Errorf("error %q: want the token's tag, not the token", r.Err)
 	}
 	if strings.Contains(logs.String(), gone) || strings.Contains(logs.String(), "APA91b") {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/sideshow/apns2"
 	"github.com/sideshow/apns2/token"
+
+	"github.com/treue/treue/redact"
 )
 
 // Notifier sends one notification to APNs. *apns2.Client implements it;
@@ -88,9 +90,9 @@ func apnsHTTPClient(tlsConf *tls.Config) *http.Client {
 }
 
 // LogNotifier returns the Notifier used in dev mode when no APNs
-// credentials are configured: it logs each push, with the device token
-// shortened to its first 8 characters, and answers 200 without sending
-// anything. A nil log discards.
+// credentials are configured: it logs each push, with the device token as
+// redact.Token shows it, and answers 200 without sending anything. A nil
+// log discards.
 func LogNotifier(log *slog.Logger) Notifier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -102,12 +104,6 @@ type logNotifier struct{ log *slog.Logger }
 
 func (l logNotifier) PushWithContext(ctx apns2.Context, n *apns2.Notification) (*apns2.Response, error) {
 	l.log.InfoContext(ctx, "applepass: APNs push logged, not sent (no APNs credentials configured)",
-		"token", redactToken(n.DeviceToken), "topic", n.Topic, "push_type", string(n.PushType), "priority", n.Priority)
+		"token", redact.Token(n.DeviceToken), "topic", n.Topic, "push_type", string(n.PushType), "priority", n.Priority)
 	return &apns2.Response{StatusCode: http.StatusOK}, nil
-}
-
-// redactToken returns the first 8 characters of a push token (at most half
-// of it), for logs: enough to tell devices apart, too little to push to one.
-func redactToken(t string) string {
-	return t[:min(8, len(t)/2)] + "…"
 }

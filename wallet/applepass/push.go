@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/sideshow/apns2"
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/redact"
 	"github.com/treue/treue/wallet/internal/coalesce"
 	"github.com/treue/treue/wallet/internal/ratelog"
 )
@@ -239,7 +239,7 @@ func (p *Pusher) push(stop, work context.Context, token string) {
 			return // abandoned at shutdown
 		case err != nil:
 			// The error may quote the request's URL, which holds the token.
-			why = strings.ReplaceAll(err.Error(), token, redactToken(token))
+			why = redact.TokensIn(err.Error(), token)
 		case res.StatusCode == http.StatusOK:
 			p.sent.Add(1)
 			return
@@ -264,13 +264,13 @@ func (p *Pusher) push(stop, work context.Context, token string) {
 		default:
 			p.failed.Add(1)
 			p.limiter.Log(slog.LevelError, "rejected", "applepass: APNs rejected a push",
-				"token", redactToken(token), "status", res.StatusCode, "reason", res.Reason)
+				"token", redact.Token(token), "status", res.StatusCode, "reason", res.Reason)
 			return
 		}
 		if attempt >= p.cfg.Retries {
 			p.failed.Add(1)
 			p.limiter.Log(slog.LevelWarn, "failed", "applepass: push failed after retries",
-				"token", redactToken(token), "attempts", attempt, "last_error", why)
+				"token", redact.Token(token), "attempts", attempt, "last_error", why)
 			return
 		}
 		t := time.NewTimer(backoff(attempt))
@@ -291,12 +291,12 @@ func (p *Pusher) unregister(ctx context.Context, token string, before time.Time,
 	n, err := p.cfg.Store.DeleteRegistrationsByToken(ctx, p.cfg.PassTypeID, token, before)
 	if err != nil {
 		p.limiter.Log(slog.LevelError, "store", "applepass: cannot remove an unregistered push token",
-			"token", redactToken(token), "reason", reason, "err", err)
+			"token", redact.Token(token), "reason", reason, "err", err)
 		return
 	}
 	p.unregistered.Add(int64(n))
 	p.log.Info("applepass: removed registrations of a push token APNs rejected",
-		"token", redactToken(token), "reason", reason, "as_of", before, "removed", n)
+		"token", redact.Token(token), "reason", reason, "as_of", before, "removed", n)
 }
 
 // backoff returns the wait after the attempt-th attempt failed: doubling

@@ -24,6 +24,7 @@ import (
 	"github.com/sideshow/apns2"
 	"github.com/treue/treue/assets"
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/redact"
 	"github.com/treue/treue/store/sqlite"
 	"github.com/treue/treue/wallet/applepass"
 )
@@ -645,8 +646,8 @@ func TestPushLogNotifier(t *testing.T) {
 	if err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("LogNotifier answered %+v, %v; want 200", res, err)
 	}
-	if out := logs.String(); !strings.Contains(out, tok[:8]) || strings.Contains(out, tok) || !strings.Contains(out, testPassType) {
-		t.Errorf("log %q: want the topic and the token's first 8 characters, not the token", out)
+	if out := logs.String(); !strings.Contains(out, redact.Token(tok)) || strings.Contains(out, tok[:8]) || !strings.Contains(out, testPassType) {
+		t.Errorf("log %q: want the topic and the token as redact.Token, nothing of the token", out)
 	}
 }
 

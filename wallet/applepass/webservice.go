@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/treue/treue/loyalty"
+	"github.com/treue/treue/redact"
 )
 
 // Limits of the web service's input.
@@ -314,6 +315,9 @@ func (s *Service) deviceLog(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Logger.WarnContext(r.Context(), "applepass: device log truncated", "entries", len(body.Logs))
 			break
 		}
+		// Wallet's messages quote URLs with device library identifiers;
+		// redacted before the cut, which could leave part of one.
+		msg = redact.HexTokensIn(msg)
 		if len(msg) > maxLogEntryChars {
 			msg = msg[:maxLogEntryChars] + "…"
 		}
@@ -350,6 +354,6 @@ func (s *Service) internalError(w http.ResponseWriter, r *http.Request, what str
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	s.cfg.Logger.ErrorContext(r.Context(), "applepass: "+what, "path", r.URL.Path, "err", err)
+	s.cfg.Logger.ErrorContext(r.Context(), "applepass: "+what, "path", redact.TokensIn(r.URL.Path, r.PathValue("device")), "err", err)
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
