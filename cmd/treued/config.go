@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/treue/treue/bff"
 )
 
 // Config is every setting of treued, read once from flags and TREUE_*
@@ -100,6 +102,20 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	MaxHeaderBytes    int
 	MaxRequestBytes   int
+
+	// TLSCertFile and TLSKeyFile are the PEM certificate chain and key
+	// treued serves HTTPS (HTTP/2 and HTTP/1.1) with; both empty means
+	// plain HTTP/1.1 and h2c, behind a proxy that terminates TLS.
+	TLSCertFile string
+	TLSKeyFile  string
+	// TrustProxyHeaders believes X-Forwarded-Proto: set it only behind a
+	// proxy that sets the header, so clients cannot.
+	TrustProxyHeaders bool
+	// Rates are the API's per-caller rate limits (per replica).
+	Rates bff.Rates
+	// MaxCallDuration bounds a unary API call, whatever deadline the
+	// client asked for.
+	MaxCallDuration time.Duration
 }
 
 // setting is one configuration value: its flag, its variable, its default
@@ -138,6 +154,17 @@ func (c *Config) settings() []setting {
 			return err
 		}
 	}
+	rate := func(p *float64) func(string) error {
+		return func(v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil && !(f > 0) {
+				err = errors.New("want calls per second above 0, or inf for no limit")
+			}
+			*p = f
+			return err
+		}
+	}
+	d := bff.DefaultRates
 	return []setting{
 		{"addr", "TREUE_ADDR", "127.0.0.1:8080", "listen address (host:port)", str(&c.Addr)},
 		{"data-dir", "TREUE_DATA_DIR", "treue-data", "directory of the embedded SQLite database", str(&c.DataDir)},
@@ -205,6 +232,16 @@ func (c *Config) settings() []setting {
 		{"shutdown-timeout", "TREUE_SHUTDOWN_TIMEOUT", "15s", "time to finish requests at shutdown", dur(&c.ShutdownTimeout)},
 		{"max-header-bytes", "TREUE_MAX_HEADER_BYTES", "65536", "largest request header block", size(&c.MaxHeaderBytes)},
 		{"max-request-bytes", "TREUE_MAX_REQUEST_BYTES", "262144", "largest request message, after decompression", size(&c.MaxRequestBytes)},
+		{"tls-cert", "TREUE_TLS_CERT_FILE", "", "PEM certificate (chain) to serve HTTPS with, HTTP/2 and HTTP/1.1; empty: plain HTTP/1.1 and h2c behind a TLS-terminating proxy", str(&c.TLSCertFile)},
+		{"tls-key", "TREUE_TLS_KEY_FILE", "", "PEM private key of TREUE_TLS_CERT_FILE", str(&c.TLSKeyFile)},
+		{"trust-proxy-headers", "TREUE_TRUST_PROXY_HEADERS", "false", "believe X-Forwarded-Proto (https: send HSTS); only behind a proxy that sets it", boolean(&c.TrustProxyHeaders)},
+		{"rate-customer", "TREUE_RATE_CUSTOMER", fmtRate(d.Customer), "API calls per second of one member (per replica); inf: no limit", rate(&c.Rates.Customer)},
+		{"rate-customer-burst", "TREUE_RATE_CUSTOMER_BURST", strconv.Itoa(d.CustomerBurst), "API calls one member may make at once above the rate", size(&c.Rates.CustomerBurst)},
+		{"rate-till", "TREUE_RATE_TILL", fmtRate(d.Till), "API calls per second of one till (per replica); inf: no limit", rate(&c.Rates.Till)},
+		{"rate-till-burst", "TREUE_RATE_TILL_BURST", strconv.Itoa(d.TillBurst), "API calls one till may make at once above the rate", size(&c.Rates.TillBurst)},
+		{"rate-operator", "TREUE_RATE_OPERATOR", fmtRate(d.Operator), "API calls per second of one operator (per replica); inf: no limit", rate(&c.Rates.Operator)},
+		{"rate-operator-burst", "TREUE_RATE_OPERATOR_BURST", strconv.Itoa(d.OperatorBurst), "API calls one operator may make at once above the rate", size(&c.Rates.OperatorBurst)},
+		{"max-call-duration", "TREUE_MAX_CALL_DURATION", bff.DefaultMaxCallDuration.String(), "longest a unary API call runs, whatever deadline the client asks for; less than TREUE_WRITE_TIMEOUT", dur(&c.MaxCallDuration)},
 	}
 }
 
@@ -267,8 +304,17 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	default:
 		return Config{}, fmt.Errorf("TREUE_LOG_FORMAT=%q: want text or json", c.LogFormat)
 	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return Config{}, errors.New("TREUE_TLS_CERT_FILE and TREUE_TLS_KEY_FILE go together: set both to serve HTTPS, or neither to serve plain HTTP behind a TLS-terminating proxy")
+	}
+	if c.MaxCallDuration >= c.WriteTimeout {
+		return Config{}, fmt.Errorf("TREUE_MAX_CALL_DURATION=%s must be less than TREUE_WRITE_TIMEOUT=%s, or answers are cut off", c.MaxCallDuration, c.WriteTimeout)
+	}
 	return c, nil
 }
+
+// fmtRate formats a rate as the settings take it.
+func fmtRate(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 func usage(fs *flag.FlagSet) string {
 	var b []byte

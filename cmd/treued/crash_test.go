@@ -56,7 +56,7 @@ func crashDuringEarns(t *testing.T, treued, treuectl string, sc storage.Config) 
 		// The data dir still holds the development pass certificates.
 		storeArgs = append(storeArgs, "-postgres-url", sc.PostgresURL)
 	}
-	srv := &process{t: t, bin: treued, args: append([]string{"-addr", addr, "-dev", "true"}, storeArgs...)}
+	srv := &process{t: t, bin: treued, args: append([]string{"-addr", addr, "-dev", "true", "-rate-till", "inf", "-rate-customer", "inf"}, storeArgs...)}
 	srv.start()
 	defer srv.stop()
 	base := "http://" + addr

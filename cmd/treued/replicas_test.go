@@ -35,6 +35,8 @@ func TestTwoReplicas(t *testing.T) {
 		addr := freeAddr(t)
 		p := &process{t: t, bin: treued, args: []string{
 			"-addr", addr, "-dev", "true", "-postgres-url", pg, "-data-dir", dataDir,
+			// The test posts as fast as it can from one till.
+			"-rate-till", "inf", "-rate-customer", "inf",
 			"-valkey-addr", valkeyAddr, "-valkey-prefix", prefix,
 		}}
 		p.start()

@@ -39,6 +39,9 @@ type server struct {
 	apple    *applePasses
 	google   *googlePasses
 	push     *pushes
+	// background runs work that outlives a request (voiding an erased
+	// member's Google Wallet object); serve waits for it.
+	background sync.WaitGroup
 }
 
 // newServer opens the store, applies the seed and binds the listen address.
@@ -67,17 +70,22 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		return nil, err
 	}
 	s.log.Info("card cache and change feed", "broker", desc)
+	tlsConfig, err := loadTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if s.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, err
 	}
 	publicURL := strings.TrimSuffix(cfg.PublicURL, "/")
 	if publicURL == "" {
-		publicURL = "http://" + s.listener.Addr().String()
+		publicURL = scheme(tlsConfig != nil) + "://" + s.listener.Addr().String()
 	}
 	// The hub is the service's change hook and reads cards from it; it
 	// hands what it delivered to the wallet pushers.
 	var hub *realtime.Hub
-	svc := loyalty.NewService(s.store, loyalty.WithChangeHook(func(c []loyalty.CardChange) { hub.Committed(c) }))
+	svc := loyalty.NewService(s.store, loyalty.WithChangeHook(func(c []loyalty.CardChange) { hub.Committed(c) }),
+		loyalty.WithErasureHook(s.erased))
 	s.svc = svc
 	if s.apple, err = s.openApplePasses(publicURL); err != nil {
 		return nil, err
@@ -136,6 +144,8 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		Verifier:        verifier,
 		DefaultProgram:  s.program,
 		MaxRequestBytes: cfg.MaxRequestBytes,
+		Rates:           cfg.Rates,
+		MaxCallDuration: cfg.MaxCallDuration,
 		Logger:          s.log,
 		ApplePasses:     apple,
 		GooglePasses:    google,
@@ -147,18 +157,16 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		mux.Handle(googlepass.WebPath+"/", s.google.handler)
 	}
 	s.http = &http.Server{
-		Handler:           mux,
+		Handler:           securityHeaders(mux, cfg.TrustProxyHeaders),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		Protocols:         new(http.Protocols),
+		TLSConfig:         tlsConfig,
+		Protocols:         httpProtocols(tlsConfig != nil),
 	}
-	// HTTP/1.1 for Connect and curl; HTTP/2 without TLS (h2c) for gRPC.
-	s.http.Protocols.SetHTTP1(true)
-	s.http.Protocols.SetUnencryptedHTTP2(true)
 	return s, nil
 }
 
@@ -192,12 +200,13 @@ func (s *server) verifier(ctx context.Context) (bff.TokenVerifier, error) {
 // serve serves until ctx is done, then shuts down gracefully.
 func (s *server) serve(ctx context.Context) error {
 	addr := s.listener.Addr().String()
-	s.log.Info("treued listening", "addr", addr, "program", s.program, "dev", s.dev)
+	s.log.Info("treued listening", "addr", addr, "tls", s.http.TLSConfig != nil, "program", s.program, "dev", s.dev)
+	s.logTLS(time.Now())
 	if s.dev {
-		s.printTryIt(addr)
+		s.printTryIt(scheme(s.http.TLSConfig != nil) + "://" + addr)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(s.listener) }()
+	go func() { errc <- s.serveHTTP() }()
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var jobsDone sync.WaitGroup
 	jobsDone.Go(func() { s.runExpiry(jobs) })
@@ -215,6 +224,7 @@ func (s *server) serve(ctx context.Context) error {
 	defer func() {
 		stopJobs()
 		jobsDone.Wait()
+		s.background.Wait()
 	}()
 	select {
 	case err := <-errc:
@@ -287,21 +297,21 @@ func (s *server) runExpiry(ctx context.Context) {
 	}
 }
 
-// printTryIt tells a new user how to call the running server.
-func (s *server) printTryIt(addr string) {
+// printTryIt tells a new user how to call the server running at base.
+func (s *server) printTryIt(base string) {
 	fmt.Fprintf(s.stdout, `
-Treue is running at http://%[1]s with the demo café. Try it:
+Treue is running at %[1]s with the demo café. Try it:
 
   # a customer enrols and sees their card
   curl -s -H 'Authorization: Bearer dev:alice' -H 'Content-Type: application/json' \
-    -d '{}' http://%[1]s/treue.v1.AccountService/Enroll
+    -d '{}' %[1]s/treue.v1.AccountService/Enroll
 
   # the till posts a purchase of 12.50 EUR on that card
   curl -s -H 'Authorization: Bearer %[2]s' -H 'Content-Type: application/json' \
     -d '{"card_number":"<card number from above>","amount_minor":1250,"currency":"EUR","idempotency_key":"receipt-1"}' \
-    http://%[1]s/treue.v1.PosService/Earn
+    %[1]s/treue.v1.PosService/Earn
 
-`, addr, s.cfg.DevStoreKey)
+`, base, s.cfg.DevStoreKey)
 }
 
 // close releases what newServer opened.
