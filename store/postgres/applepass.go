@@ -240,7 +240,15 @@ func (s *Store) UpdatedSince(ctx context.Context, deviceID, passTypeID string, s
 // Registrations returns the registrations of a pass, oldest first; none
 // when the pass does not exist.
 func (s *Store) Registrations(ctx context.Context, passTypeID, serial string) ([]applepass.Registration, error) {
-	rows, err := s.pool.Query(ctx, `SELECT device_id, push_token, created_at FROM apple_registrations
+	return registrations(ctx, s.pool, passTypeID, serial)
+}
+
+// registrations reads the registrations of a pass through q, oldest first;
+// none when the pass does not exist.
+func registrations(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, passTypeID, serial string) ([]applepass.Registration, error) {
+	rows, err := q.Query(ctx, `SELECT device_id, push_token, created_at FROM apple_registrations
 		WHERE pass_type_id = $1 AND serial = $2 ORDER BY created_at, device_id`, passTypeID, serial)
 	var out []applepass.Registration
 	if err == nil {

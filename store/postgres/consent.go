@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,10 +29,19 @@ func (t *tx) lockMember(ctx context.Context, kind, programID, memberID string) e
 }
 
 // AppendConsent writes c and sets c.Seq to the id the database assigned.
+// It returns ErrNotFound when the member does not exist or was erased: a
+// change that waited for the member's consents (Consents in Update) while
+// the member was erased stores nothing.
 func (t *tx) AppendConsent(ctx context.Context, c *loyalty.Consent) error {
 	err := t.scanRow(ctx, func(r pgx.Row) error { return r.Scan(&c.Seq) }, `INSERT INTO consents
-		(program_id, member_id, purpose, granted, text_version, source, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
+		(program_id, member_id, purpose, granted, text_version, source, at)
+		SELECT m.program_id, m.id, $3, $4::boolean, $5, $6, $7::timestamptz
+		FROM members m WHERE m.program_id = $1 AND m.id = $2 AND m.erased_at IS NULL
+		RETURNING seq`,
 		c.ProgramID, c.MemberID, string(c.Purpose), c.Granted, c.TextVersion, c.Source, c.At)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound("member %s of program %s", c.MemberID, c.ProgramID)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: append consent of member %s: %w", c.MemberID, err)
 	}

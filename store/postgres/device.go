@@ -11,11 +11,15 @@ import (
 )
 
 // PutDevice creates d, or updates the device with d's token in d's program:
-// it moves it to d.MemberID and keeps its RegisteredAt.
+// it moves it to d.MemberID and keeps its RegisteredAt. It returns
+// ErrNotFound when the member does not exist or was erased: a registration
+// that waited for the member's devices (Devices in Update) while the member
+// was erased stores nothing.
 func (t *tx) PutDevice(ctx context.Context, d loyalty.Device) error {
-	_, err := t.exec(ctx, `INSERT INTO devices
+	tag, err := t.exec(ctx, `INSERT INTO devices
 		(program_id, token, member_id, platform, locale, app_version, time_zone, registered_at, seen_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		SELECT m.program_id, $2, m.id, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz
+		FROM members m WHERE m.program_id = $1 AND m.id = $3 AND m.erased_at IS NULL
 		ON CONFLICT (program_id, token) DO UPDATE SET member_id = excluded.member_id, platform = excluded.platform,
 			locale = excluded.locale, app_version = excluded.app_version, time_zone = excluded.time_zone,
 			seen_at = excluded.seen_at`,
@@ -24,7 +28,7 @@ func (t *tx) PutDevice(ctx context.Context, d loyalty.Device) error {
 	if err != nil {
 		return fmt.Errorf("postgres: write device of member %s: %w", d.MemberID, err)
 	}
-	return nil
+	return mustAffect(tag, "member "+d.MemberID+" of program "+d.ProgramID)
 }
 
 // Devices returns the member's devices, most recently seen first, then by

@@ -76,9 +76,8 @@ func (t *tx) SaveGameState(ctx context.Context, s loyalty.GameState) error {
 // MemberByReferralCode returns the member whose referral code is code.
 func (t *tx) MemberByReferralCode(ctx context.Context, programID, code string) (loyalty.Member, error) {
 	return t.member(ctx, fmt.Sprintf("member with referral code %q", code),
-		`SELECT m.program_id, m.id, m.firebase_uid, m.card_number, m.locale, m.created_at
-		FROM game_states g JOIN members m ON m.program_id = g.program_id AND m.id = g.member_id
-		WHERE g.program_id = $1 AND g.referral_code = $2`, programID, code)
+		"SELECT "+memberColumns+` FROM members
+		WHERE (program_id, id) IN (SELECT program_id, member_id FROM game_states WHERE program_id = $1 AND referral_code = $2)`, programID, code)
 }
 
 // CreateGrant records g and returns true, or returns false and writes

@@ -22,12 +22,13 @@ func (t *tx) CreateLot(ctx context.Context, l *loyalty.Lot) error {
 	return nil
 }
 
-// OpenLots returns the member's lots with points remaining, soonest expiry
-// first, never-expiring ones last, then by id. The caller holds the
-// member's account lock in Update, under which every change of the
-// member's lots happens, so the lots read stay as read.
-func (t *tx) OpenLots(ctx context.Context, programID, memberID string) ([]loyalty.Lot, error) {
-	scan := func(row pgx.Row) (loyalty.Lot, error) {
+// lotColumns are the columns lotScanner reads.
+const lotColumns = "id, entry_id, purchase_id, points, remaining, available_at, expires_at, created_at"
+
+// lotScanner returns a function that scans a lot of the member, selected
+// as lotColumns.
+func lotScanner(programID, memberID string) func(pgx.Row) (loyalty.Lot, error) {
+	return func(row pgx.Row) (loyalty.Lot, error) {
 		l := loyalty.Lot{ProgramID: programID, MemberID: memberID}
 		var (
 			avail, created time.Time
@@ -39,7 +40,14 @@ func (t *tx) OpenLots(ctx context.Context, programID, memberID string) ([]loyalt
 		l.AvailableAt, l.ExpiresAt, l.CreatedAt = avail.UTC(), fromNull(expires), created.UTC()
 		return l, nil
 	}
-	lots, err := collect(ctx, t, scan, `SELECT id, entry_id, purchase_id, points, remaining, available_at, expires_at, created_at
+}
+
+// OpenLots returns the member's lots with points remaining, soonest expiry
+// first, never-expiring ones last, then by id. The caller holds the
+// member's account lock in Update, under which every change of the
+// member's lots happens, so the lots read stay as read.
+func (t *tx) OpenLots(ctx context.Context, programID, memberID string) ([]loyalty.Lot, error) {
+	lots, err := collect(ctx, t, lotScanner(programID, memberID), "SELECT "+lotColumns+`
 		FROM lots WHERE program_id = $1 AND member_id = $2 AND remaining > 0
 		ORDER BY expires_at ASC NULLS LAST, id`, programID, memberID)
 	if err != nil {

@@ -9,18 +9,21 @@ import (
 	"github.com/treue/treue/loyalty"
 )
 
-const memberColumns = "program_id, id, firebase_uid, card_number, locale, created_at"
+// memberColumns are the columns of a members row that scanMember scans.
+const memberColumns = "program_id, id, firebase_uid, card_number, locale, created_at, name, email, erased_at"
 
+// scanMember scans a row of memberColumns.
 func scanMember(row pgx.Row) (loyalty.Member, error) {
 	var (
 		m       loyalty.Member
 		locale  string
 		created time.Time
+		erased  *time.Time
 	)
-	if err := row.Scan(&m.ProgramID, &m.ID, &m.FirebaseUID, &m.CardNumber, &locale, &created); err != nil {
+	if err := row.Scan(&m.ProgramID, &m.ID, &m.FirebaseUID, &m.CardNumber, &locale, &created, &m.Name, &m.Email, &erased); err != nil {
 		return loyalty.Member{}, err
 	}
-	m.Locale, m.CreatedAt = loyalty.Locale(locale), created.UTC()
+	m.Locale, m.CreatedAt, m.ErasedAt = loyalty.Locale(locale), created.UTC(), fromNull(erased)
 	return m, nil
 }
 
@@ -58,8 +61,8 @@ func (t *tx) MemberByCard(ctx context.Context, programID, cardNumber string) (lo
 // program already; Update runs its function again first, since the
 // conflict may be with a concurrent enrollment that the next attempt sees.
 func (t *tx) CreateMember(ctx context.Context, m loyalty.Member) error {
-	_, err := t.exec(ctx, "INSERT INTO members ("+memberColumns+") VALUES ($1, $2, $3, $4, $5, $6)",
-		m.ProgramID, m.ID, m.FirebaseUID, m.CardNumber, string(m.Locale), m.CreatedAt)
+	_, err := t.exec(ctx, "INSERT INTO members ("+memberColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		m.ProgramID, m.ID, m.FirebaseUID, m.CardNumber, string(m.Locale), m.CreatedAt, m.Name, m.Email, nullTime(m.ErasedAt))
 	if isUnique(err) {
 		return conflict(err, "member %s, card %s or user of program %s exists already", m.ID, loyalty.MaskCardNumber(m.CardNumber), m.ProgramID)
 	}

@@ -32,14 +32,21 @@ const passQuery = `SELECT p.program_id, p.member_id, p.pass_type_id, p.serial, p
 func pass(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, what, where string, args ...any) (applepass.Record, error) {
+	r, err := scanPass(q.QueryRowContext(ctx, passQuery+" WHERE "+where, args...))
+	if err != nil {
+		return applepass.Record{}, lookupErr(err, what)
+	}
+	return r, nil
+}
+
+// scanPass scans a row of passQuery.
+func scanPass(row interface{ Scan(...any) error }) (applepass.Record, error) {
 	var (
 		r                applepass.Record
 		created, updated int64
 	)
-	err := q.QueryRowContext(ctx, passQuery+" WHERE "+where, args...).Scan(
-		&r.ProgramID, &r.MemberID, &r.PassTypeID, &r.Serial, &r.AuthToken, &created, &updated)
-	if err != nil {
-		return applepass.Record{}, lookupErr(err, what)
+	if err := row.Scan(&r.ProgramID, &r.MemberID, &r.PassTypeID, &r.Serial, &r.AuthToken, &created, &updated); err != nil {
+		return applepass.Record{}, err
 	}
 	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return r, nil
@@ -219,7 +226,14 @@ func (s *Store) UpdatedSince(ctx context.Context, deviceID, passTypeID string, s
 // Registrations returns the registrations of a pass, oldest first; none
 // when the pass does not exist.
 func (s *Store) Registrations(ctx context.Context, passTypeID, serial string) ([]applepass.Registration, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT device_id, push_token, created_at FROM apple_registrations
+	return registrations(ctx, s.reader, passTypeID, serial)
+}
+
+// registrations reads the registrations of a pass through q, oldest first.
+func registrations(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, passTypeID, serial string) ([]applepass.Registration, error) {
+	rows, err := q.QueryContext(ctx, `SELECT device_id, push_token, created_at FROM apple_registrations
 		WHERE pass_type_id = ? AND serial = ? ORDER BY created_at, device_id`, passTypeID, serial)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read registrations of pass %s: %w", serial, err)

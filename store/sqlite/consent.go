@@ -8,13 +8,19 @@ import (
 )
 
 // AppendConsent writes c and sets c.Seq to the id the database assigned,
-// which is larger than every one before it.
+// which is larger than every one before it. It returns ErrNotFound when the
+// member does not exist or was erased.
 func (t *tx) AppendConsent(ctx context.Context, c *loyalty.Consent) error {
 	res, err := t.tx.ExecContext(stmtContext(ctx), `INSERT INTO consents
-		(program_id, member_id, purpose, granted, text_version, source, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		(program_id, member_id, purpose, granted, text_version, source, at)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+		WHERE EXISTS (SELECT 1 FROM members WHERE program_id = ?1 AND id = ?2 AND erased_at IS NULL)`,
 		c.ProgramID, c.MemberID, string(c.Purpose), c.Granted, c.TextVersion, c.Source, micros(c.At))
 	if err != nil {
 		return fmt.Errorf("sqlite: append consent of member %s: %w", c.MemberID, err)
+	}
+	if err := mustAffect(res, "member "+c.MemberID+" of program "+c.ProgramID); err != nil {
+		return err
 	}
 	seq, err := res.LastInsertId()
 	if err != nil {

@@ -10,11 +10,14 @@ import (
 )
 
 // PutDevice creates d, or updates the device with d's token in d's program:
-// it moves it to d.MemberID and keeps its RegisteredAt.
+// it moves it to d.MemberID and keeps its RegisteredAt. It returns
+// ErrNotFound when the member does not exist or was erased.
 func (t *tx) PutDevice(ctx context.Context, d loyalty.Device) error {
-	_, err := t.tx.ExecContext(stmtContext(ctx), `INSERT INTO devices
+	// The WHERE also tells SQLite that ON CONFLICT is the upsert's.
+	res, err := t.tx.ExecContext(stmtContext(ctx), `INSERT INTO devices
 		(program_id, token, member_id, platform, locale, app_version, time_zone, registered_at, seen_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+		WHERE EXISTS (SELECT 1 FROM members WHERE program_id = ?1 AND id = ?3 AND erased_at IS NULL)
 		ON CONFLICT (program_id, token) DO UPDATE SET member_id = excluded.member_id, platform = excluded.platform,
 			locale = excluded.locale, app_version = excluded.app_version, time_zone = excluded.time_zone,
 			seen_at = excluded.seen_at`,
@@ -23,7 +26,7 @@ func (t *tx) PutDevice(ctx context.Context, d loyalty.Device) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: write device of member %s: %w", d.MemberID, err)
 	}
-	return nil
+	return mustAffect(res, "member "+d.MemberID+" of program "+d.ProgramID)
 }
 
 // Devices returns the member's devices, most recently seen first, then by

@@ -68,9 +68,8 @@ func (t *tx) SaveGameState(ctx context.Context, s loyalty.GameState) error {
 
 // MemberByReferralCode returns the member whose referral code is code.
 func (t *tx) MemberByReferralCode(ctx context.Context, programID, code string) (loyalty.Member, error) {
-	row := t.tx.QueryRowContext(stmtContext(ctx), `SELECT m.program_id, m.id, m.firebase_uid, m.card_number, m.locale, m.created_at
-		FROM game_states g JOIN members m ON m.program_id = g.program_id AND m.id = g.member_id
-		WHERE g.program_id = ? AND g.referral_code = ?`, programID, code)
+	row := t.tx.QueryRowContext(stmtContext(ctx), "SELECT "+memberColumns+` FROM members
+		WHERE (program_id, id) IN (SELECT program_id, member_id FROM game_states WHERE program_id = ? AND referral_code = ?)`, programID, code)
 	m, err := scanMember(row)
 	if err != nil {
 		return loyalty.Member{}, lookupErr(err, fmt.Sprintf("member with referral code %q", code))

@@ -28,15 +28,24 @@ func (t *tx) CreateLot(ctx context.Context, l *loyalty.Lot) error {
 	return nil
 }
 
+// lotColumns are the columns scanLots reads.
+const lotColumns = "id, entry_id, purchase_id, points, remaining, available_at, expires_at, created_at"
+
 // OpenLots returns the member's lots with points remaining, soonest expiry
 // first, never-expiring ones last, then by id.
 func (t *tx) OpenLots(ctx context.Context, programID, memberID string) ([]loyalty.Lot, error) {
-	rows, err := t.tx.QueryContext(stmtContext(ctx), `SELECT id, entry_id, purchase_id, points, remaining, available_at, expires_at, created_at
+	rows, err := t.tx.QueryContext(stmtContext(ctx), "SELECT "+lotColumns+`
 		FROM lots WHERE program_id = ? AND member_id = ? AND remaining > 0
 		ORDER BY expires_at IS NULL, expires_at, id`, programID, memberID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read lots of member %s: %w", memberID, err)
 	}
+	return scanLots(rows, programID, memberID)
+}
+
+// scanLots reads the member's lots, selected as lotColumns, from rows and
+// closes them.
+func scanLots(rows *sql.Rows, programID, memberID string) ([]loyalty.Lot, error) {
 	defer rows.Close()
 	var lots []loyalty.Lot
 	for rows.Next() {
@@ -48,10 +57,7 @@ func (t *tx) OpenLots(ctx context.Context, programID, memberID string) ([]loyalt
 		if err := rows.Scan(&l.ID, &l.EntryID, &l.PurchaseID, &l.Points, &l.Remaining, &avail, &expires, &created); err != nil {
 			return nil, fmt.Errorf("sqlite: read lots of member %s: %w", memberID, err)
 		}
-		l.AvailableAt, l.CreatedAt = fromMicros(avail), fromMicros(created)
-		if expires.Valid {
-			l.ExpiresAt = fromMicros(expires.Int64)
-		}
+		l.AvailableAt, l.CreatedAt, l.ExpiresAt = fromMicros(avail), fromMicros(created), fromNullMicros(expires)
 		lots = append(lots, l)
 	}
 	if err := rows.Err(); err != nil {

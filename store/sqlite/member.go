@@ -2,22 +2,26 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/treue/treue/loyalty"
 )
 
-const memberColumns = "program_id, id, firebase_uid, card_number, locale, created_at"
+// memberColumns are the columns of a members row that scanMember scans.
+const memberColumns = "program_id, id, firebase_uid, card_number, locale, created_at, name, email, erased_at"
 
+// scanMember scans a row of memberColumns.
 func scanMember(row interface{ Scan(...any) error }) (loyalty.Member, error) {
 	var (
 		m       loyalty.Member
 		created int64
+		erased  sql.NullInt64
 	)
-	if err := row.Scan(&m.ProgramID, &m.ID, &m.FirebaseUID, &m.CardNumber, &m.Locale, &created); err != nil {
+	if err := row.Scan(&m.ProgramID, &m.ID, &m.FirebaseUID, &m.CardNumber, &m.Locale, &created, &m.Name, &m.Email, &erased); err != nil {
 		return loyalty.Member{}, err
 	}
-	m.CreatedAt = fromMicros(created)
+	m.CreatedAt, m.ErasedAt = fromMicros(created), fromNullMicros(erased)
 	return m, nil
 }
 
@@ -57,8 +61,8 @@ func (t *tx) MemberByCard(ctx context.Context, programID, cardNumber string) (lo
 // ErrConflict when the card number is taken or the user is a member of the
 // program already.
 func (t *tx) CreateMember(ctx context.Context, m loyalty.Member) error {
-	_, err := t.tx.ExecContext(stmtContext(ctx), "INSERT INTO members ("+memberColumns+") VALUES (?, ?, ?, ?, ?, ?)",
-		m.ProgramID, m.ID, m.FirebaseUID, m.CardNumber, string(m.Locale), micros(m.CreatedAt))
+	_, err := t.tx.ExecContext(stmtContext(ctx), "INSERT INTO members ("+memberColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		m.ProgramID, m.ID, m.FirebaseUID, m.CardNumber, string(m.Locale), micros(m.CreatedAt), m.Name, m.Email, nullMicros(m.ErasedAt))
 	if isUnique(err) {
 		return conflict("member %s, card %s or user of program %s exists already", m.ID, loyalty.MaskCardNumber(m.CardNumber), m.ProgramID)
 	}

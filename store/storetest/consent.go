@@ -63,6 +63,7 @@ func defaultConsents() []loyalty.ConsentState {
 		{Purpose: loyalty.PurposeMarketingPush},
 		{Purpose: loyalty.PurposePersonalisedOffers},
 		{Purpose: loyalty.PurposeBirthday},
+		{Purpose: loyalty.PurposeProfile},
 	}
 }
 
@@ -130,6 +131,7 @@ func testConsentSet(t *testing.T, e *env) {
 		{Purpose: loyalty.PurposeMarketingPush, Granted: false, Latest: withdrawn},
 		{Purpose: loyalty.PurposePersonalisedOffers},
 		{Purpose: loyalty.PurposeBirthday, Granted: true, Latest: birthday},
+		{Purpose: loyalty.PurposeProfile},
 	}
 	if diff := cmp.Diff(want, states); diff != "" {
 		t.Errorf("consent states (-want +got):\n%s", diff)
@@ -558,6 +560,7 @@ func testDeviceRecipient(t *testing.T, e *env) {
 			transactional, marketing,
 			{Purpose: loyalty.PurposePersonalisedOffers},
 			{Purpose: loyalty.PurposeBirthday},
+			{Purpose: loyalty.PurposeProfile},
 		},
 		ProgramName: "Café cafe-a", TimeZone: loyalty.DefaultTimeZone,
 	}
