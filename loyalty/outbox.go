@@ -147,6 +147,16 @@ func (t *changeTx) writeChanges(ctx context.Context, now time.Time) ([]CardChang
 	changes := make([]CardChange, 0, len(t.changed))
 	for _, a := range t.changed {
 		k := MemberKey{ProgramID: a.ProgramID, MemberID: a.MemberID}
+		// Read past the cache: an erasure may have committed while this
+		// transaction waited for the account's lock, and an erased
+		// member's card goes to nobody.
+		m, err := t.noteMember(t.Tx.MemberByID(ctx, k.ProgramID, k.MemberID))
+		if err != nil {
+			return nil, err
+		}
+		if !m.ErasedAt.IsZero() {
+			continue
+		}
 		st, err := cardStateOf(ctx, t, k, a, now)
 		if err != nil {
 			return nil, err

@@ -23,6 +23,7 @@ var privacyTests = []test{
 	{"EraseMember", testPrivacyErase},
 	{"ErasedMemberTakesNoPersonalData", testPrivacyErasedRefusesWrites},
 	{"EraseDuringRegistrations", testPrivacyEraseConcurrent},
+	{"ErasedCardStaysSilent", testPrivacyErasedCardStaysSilent},
 }
 
 // privacyWorld returns the world of the subtest's store, clock and Service;
@@ -571,4 +572,40 @@ func testPrivacyEraseConcurrent(t *testing.T, e *env) {
 			t.Errorf("round %d: the erased member has devices %v", round, tokens(d.Devices))
 		}
 	}
+}
+
+// testPrivacyErasedCardStaysSilent: the expiry job takes an erased member's
+// points (the ledger stays right) but writes no card change: the card, with
+// whatever the change would carry, goes to nobody.
+func testPrivacyErasedCardStaysSilent(t *testing.T, e *env) {
+	till := e.seedExpiring("cafe-a", 0)
+	card := e.enroll("cafe-a", "u-erased")
+	e.earn(till, card, 3000, "june")
+	_, err := e.svc.DeleteAccount(e.ctx, loyalty.Customer{ProgramID: "cafe-a", UID: "u-erased"}, loyalty.Identity{UID: "u-erased", AuthTime: e.clock.Now()})
+	e.must(err)
+	before := e.cardChangesOf(card.Member.ID)
+	e.clock.Set(time.Date(2025, 8, 1, 0, 0, 0, 0, berlin))
+	if run := e.expire(); run.Points != 30 {
+		t.Fatalf("expiry of the erased member's points: %+v, want 30 points", run)
+	}
+	if after := e.cardChangesOf(card.Member.ID); after != before {
+		t.Fatalf("card changes of the erased member: %d before the expiry, %d after", before, after)
+	}
+}
+
+// cardChangesOf counts the outbox's changes of the member.
+func (e *env) cardChangesOf(memberID string) int {
+	e.t.Helper()
+	n := 0
+	e.must(e.store.Update(e.ctx, func(tx loyalty.Tx) error {
+		far := e.clock.Now().Add(24 * 365 * time.Hour)
+		cs, err := tx.CardChanges(e.ctx, far, far, time.Second, 1000)
+		for _, c := range cs {
+			if c.State.MemberID == memberID {
+				n++
+			}
+		}
+		return err
+	}))
+	return n
 }
