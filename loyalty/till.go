@@ -461,6 +461,11 @@ func (s *Service) redeemVoucher(ctx context.Context, tx Tx, t Till, code string)
 		return Voucher{}, errorf(ErrFailedPrecondition, "voucher %s was already redeemed at %s", code, v.RedeemedAt.Format("2006-01-02 15:04 MST"))
 	case VoucherExpired:
 		return Voucher{}, errorf(ErrFailedPrecondition, "voucher %s expired at %s", code, v.ExpiresAt.Format("2006-01-02 15:04 MST"))
+	case VoucherIssued:
+	default:
+		// Voided with its member's erasure, or any status only an issued
+		// voucher leaves.
+		return Voucher{}, errorf(ErrFailedPrecondition, "voucher %s is %s and cannot be redeemed", code, v.Status)
 	}
 	v.Status, v.RedeemedAt, v.RedeemedBy = VoucherRedeemed, now, t.ID
 	if err := tx.SaveVoucherRedemption(ctx, v); err != nil {

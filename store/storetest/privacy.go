@@ -24,6 +24,7 @@ var privacyTests = []test{
 	{"ErasedMemberTakesNoPersonalData", testPrivacyErasedRefusesWrites},
 	{"EraseDuringRegistrations", testPrivacyEraseConcurrent},
 	{"ErasedCardStaysSilent", testPrivacyErasedCardStaysSilent},
+	{"VoidedVoucherIsRefused", testPrivacyVoidedVoucherIsRefused},
 }
 
 // privacyWorld returns the world of the subtest's store, clock and Service;
@@ -608,4 +609,25 @@ func (e *env) cardChangesOf(memberID string) int {
 		return err
 	}))
 	return n
+}
+
+// testPrivacyVoidedVoucherIsRefused: a voucher voided with its member's
+// erasure is refused at the till, and stays voided.
+func testPrivacyVoidedVoucherIsRefused(t *testing.T, e *env) {
+	till := e.seedExpiring("cafe-a", 0)
+	card := e.enroll("cafe-a", "u-voucher")
+	e.earn(till, card, 3000, "bon")
+	r := e.redeem(card, "keks", "r1")
+	_, err := e.svc.DeleteAccount(e.ctx, loyalty.Customer{ProgramID: "cafe-a", UID: "u-voucher"}, loyalty.Identity{UID: "u-voucher", AuthTime: e.clock.Now()})
+	e.must(err)
+	if _, err := e.svc.RedeemVoucher(e.ctx, till, r.Voucher.Code, "take-it"); !errors.Is(err, loyalty.ErrFailedPrecondition) {
+		t.Fatalf("RedeemVoucher of a voided voucher: %v, want ErrFailedPrecondition", err)
+	}
+	e.must(e.store.View(e.ctx, func(tx loyalty.Tx) error {
+		v, err := tx.Voucher(e.ctx, "cafe-a", r.Voucher.Code)
+		if err == nil && v.Status != loyalty.VoucherVoided {
+			t.Errorf("voucher status %q after the refused redemption, want voided", v.Status)
+		}
+		return err
+	}))
 }
