@@ -1,5 +1,5 @@
 # Developer shortcuts. CI runs .ci/run, which does the same checks.
-.PHONY: run test generate lint bench fuzz
+.PHONY: run test generate lint vulncheck bench fuzz contract
 
 BUF := node_modules/@bufbuild/buf-linux-x64/bin/buf
 
@@ -25,8 +25,16 @@ bench:
 	go test ./wallet/applepass -run '^$$' -bench Package -benchtime 3s -count 3
 	go test ./wallet/googlepass -run '^$$' -bench SaveLink -benchtime 2s -count 3
 
+vulncheck:
+	go run ./internal/tools/vulndbindex -out .vulndb
+	go tool govulncheck -db file://$(CURDIR)/.vulndb ./...
+
 fuzz:
 	go test ./bff -run '^$$' -fuzz '^FuzzEarn$$' -fuzztime 60s
+	go test ./bff -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 60s
+
+contract: node_modules
+	npm run test:contract
 
 node_modules: package-lock.json
 	npm ci --no-audit --no-fund
