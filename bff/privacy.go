@@ -40,15 +40,13 @@ func (h privacyHandler) ExportMyData(ctx context.Context, _ *connect.Request[tre
 		ContentType: "application/json",
 		TotalBytes:  int64(len(doc)),
 	}
-	for i, chunk := range slices.Collect(slices.Chunk(doc, exportChunkBytes)) {
-		msg := &treuev1.ExportMyDataResponse{Chunk: chunk}
-		if i == 0 {
-			first.Chunk = chunk
-			msg = first
-		}
+	msg := first
+	for chunk := range slices.Chunk(doc, exportChunkBytes) {
+		msg.Chunk = chunk
 		if err := stream.Send(msg); err != nil {
 			return err
 		}
+		msg = &treuev1.ExportMyDataResponse{}
 	}
 	return nil
 }
