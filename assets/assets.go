@@ -1,6 +1,5 @@
 // Package assets holds the files Treue embeds: the demo program, the demo
-// café's Apple Wallet pass images and Google Wallet logo and, later, the
-// web app.
+// café's Apple Wallet pass images and Google Wallet logo, and the web app.
 package assets
 
 import "embed"
@@ -32,3 +31,9 @@ var ApplePassImages embed.FS
 //
 //go:embed googlewallet/logo.png
 var GoogleWalletLogo []byte
+
+// Web is the customer web app and the till simulator under "web/": pages,
+// bundles and style sheet, built from web/app by `npm run build`.
+//
+//go:embed web
+var Web embed.FS

@@ -47,7 +47,14 @@ type Config struct {
 	// whether the token was revoked; it needs credentials
 	// (GOOGLE_APPLICATION_CREDENTIALS).
 	FirebaseCheckRevoked bool
-	DefaultProgram       string
+	// FirebaseWebAPIKey is the Firebase Web API key the web app signs
+	// customers in with (email and password); empty: no Firebase sign-in
+	// in the web app (unless the Auth emulator is set in dev mode).
+	FirebaseWebAPIKey string
+	// Web serves the customer web app at / and the till simulator at
+	// /till.
+	Web            bool
+	DefaultProgram string
 	// FCMCredentialsFile is the service account key (JSON) pushes are sent
 	// with through FCM, to FCMProject (default: FirebaseProject); empty
 	// records pushes in process and logs them.
@@ -182,6 +189,8 @@ func (c *Config) settings() []setting {
 		{"dev-operator-key", "TREUE_DEV_OPERATOR_KEY", "demo-operator-key", "API key of the seed's operators in dev mode", str(&c.DevOperatorKey)},
 		{"firebase-project", "TREUE_FIREBASE_PROJECT_ID", "", "Firebase project whose ID tokens customers sign in with", str(&c.FirebaseProject)},
 		{"firebase-check-revoked", "TREUE_FIREBASE_CHECK_REVOKED", "false", "ask Firebase whether the token was revoked on sensitive calls (redeem); needs GOOGLE_APPLICATION_CREDENTIALS", boolean(&c.FirebaseCheckRevoked)},
+		{"firebase-web-api-key", "TREUE_FIREBASE_WEB_API_KEY", "", "Firebase Web API key the web app signs customers in with by email and password; empty: none (in dev mode with the Auth emulator, any key works)", str(&c.FirebaseWebAPIKey)},
+		{"web", "TREUE_WEB", "true", "serve the customer web app at / and the till simulator at /till", boolean(&c.Web)},
 		{"fcm-credentials", "TREUE_FCM_CREDENTIALS_FILE", "", "service account key (JSON) to send pushes through Firebase Cloud Messaging; empty: pushes are recorded in process and logged", str(&c.FCMCredentialsFile)},
 		{"fcm-project", "TREUE_FCM_PROJECT_ID", "", "Firebase project pushes are sent through; empty: TREUE_FIREBASE_PROJECT_ID", str(&c.FCMProject)},
 		{"push-rate", "TREUE_PUSH_RATE", "10000", "pushes per second at most (FCM allows 600,000 per minute per project; one replica sends at a time)", func(v string) error {

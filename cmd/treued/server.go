@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"google.golang.org/api/option"
 
+	"github.com/treue/treue/assets"
 	"github.com/treue/treue/bff"
 	"github.com/treue/treue/cmd/internal/storage"
 	"github.com/treue/treue/firebaseauth"
@@ -150,6 +152,17 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		ApplePasses:     apple,
 		GooglePasses:    google,
 	}))
+	if cfg.Web {
+		web, err := fs.Sub(assets.Web, "web")
+		if err != nil {
+			return nil, err
+		}
+		app, err := newWebApp(web, s.webConfig())
+		if err != nil {
+			return nil, err
+		}
+		app.register(mux)
+	}
 	if s.apple != nil {
 		mux.Handle(s.apple.svc.WebServicePath()+"/", s.apple.svc.WebService())
 	}
@@ -168,6 +181,30 @@ func newServer(ctx context.Context, cfg Config, stdout io.Writer) (_ *server, er
 		Protocols:         httpProtocols(tlsConfig != nil),
 	}
 	return s, nil
+}
+
+// webConfig returns what the web app's pages are told of this server.
+// The till key goes out in dev mode only, where treued listens on
+// loopback and the key is the well-known demo key.
+func (s *server) webConfig() webConfig {
+	c := webConfig{Dev: s.dev}
+	if s.dev {
+		c.TillKey = s.cfg.DevStoreKey
+	}
+	if s.cfg.FirebaseProject == "" {
+		return c
+	}
+	fb := &webFirebaseConfig{APIKey: s.cfg.FirebaseWebAPIKey, ProjectID: s.cfg.FirebaseProject}
+	if host := firebaseauth.EmulatorHost(); host != "" && s.dev {
+		fb.AuthEmulator = "http://" + host
+		if fb.APIKey == "" {
+			fb.APIKey = "emulator" // the emulator takes any key
+		}
+	}
+	if fb.APIKey != "" {
+		c.Firebase = fb
+	}
+	return c
 }
 
 // verifier returns the customer token verifier the configuration asks for.
@@ -300,7 +337,12 @@ func (s *server) runExpiry(ctx context.Context) {
 // printTryIt tells a new user how to call the server running at base.
 func (s *server) printTryIt(base string) {
 	fmt.Fprintf(s.stdout, `
-Treue is running at %[1]s with the demo café. Try it:
+Treue is running at %[1]s with the demo café.
+
+  customer app:    %[1]s/
+  till simulator:  %[1]s/till
+
+Or try the API:
 
   # a customer enrols and sees their card
   curl -s -H 'Authorization: Bearer dev:alice' -H 'Content-Type: application/json' \

@@ -3,19 +3,13 @@
 // protocols treued serves on one port (Connect, gRPC, gRPC-Web).
 //
 // Run with `npm run test:contract` (after `npm ci` and `buf generate`). It
-// builds treued with `go build`, or uses the binary TREUE_CONTRACT_TREUED
-// names, and starts it in dev mode on a free loopback port with its own
-// SQLite data directory, removed afterwards unless TREUE_CONTRACT_KEEP is set.
+// starts treued as web/testing/treued.mjs says (TREUE_TEST_TREUED names a
+// binary to use instead of building one; TREUE_TEST_KEEP keeps its data).
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 
 import { equals } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
@@ -55,8 +49,8 @@ import {
   ApplePassDelivery,
   WalletService,
 } from "../gen/treue/v1/wallet_service_pb.js";
+import { repo, startTreued } from "../testing/treued.mjs";
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const run = `${process.pid}-${Date.now().toString(36)}`;
 
 // The services a customer app calls and the one a till calls: the test
@@ -75,97 +69,17 @@ const tillServices = [PosService];
 // ---------------------------------------------------------------------------
 // treued
 
-let server; // { baseUrl, proc, log, dir }
+let server; // startTreued's { baseUrl, proc, log, dir, stop }
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "treue-contract-"));
-  let bin = process.env.TREUE_CONTRACT_TREUED;
-  if (!bin) {
-    bin = path.join(dir, "treued");
-    await promisify(execFile)("go", ["build", "-o", bin, "./cmd/treued"], {
-      cwd: repo,
-      maxBuffer: 16 << 20,
-    });
-  }
-  const port = await freePort();
-  const addr = `127.0.0.1:${port}`;
-  const proc = spawn(
-    bin,
-    [
-      "-addr", addr,
-      "-data-dir", path.join(dir, "data"),
-      "-dev", "true",
-      // The test makes a few hundred calls in seconds as one member and one
-      // till; the per-caller rate limits are not what it checks.
-      "-rate-customer", "inf",
-      "-rate-till", "inf",
-      "-log-level", "warn",
-    ],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const log = [];
-  for (const s of [proc.stdout, proc.stderr]) {
-    s.setEncoding("utf8");
-    s.on("data", (d) => log.push(d));
-  }
-  server = { baseUrl: `http://${addr}`, proc, log, dir };
-  // Never leave a treued behind, whatever ends this process.
-  process.on("exit", () => proc.kill("SIGKILL"));
-  await waitListening(proc, port, log);
+  // The test makes a few hundred calls in seconds as one member and one
+  // till; the per-caller rate limits are not what it checks.
+  server = await startTreued("contract", ["-rate-customer", "inf", "-rate-till", "inf"]);
 });
 
 after(async () => {
-  if (!server) return;
-  const { proc, dir, log } = server;
-  if (proc.exitCode !== null || proc.signalCode !== null) {
-    console.log(`treued exited early (${proc.exitCode ?? proc.signalCode}); its log:\n${log.join("")}`);
-  } else {
-    const exited = new Promise((resolve) => proc.once("exit", resolve));
-    proc.kill("SIGTERM");
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  if (process.env.TREUE_CONTRACT_KEEP) {
-    await writeFile(path.join(dir, "treued.log"), log.join(""));
-    console.log(`treued's data and log (treued.log) kept in ${dir}`);
-  } else {
-    await rm(dir, { recursive: true, force: true });
-  }
+  await server?.stop();
 });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitListening(proc, port, log) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`treued exited (${proc.exitCode ?? proc.signalCode}):\n${log.join("")}`);
-    }
-    const ok = await new Promise((resolve) => {
-      const sock = net.connect(port, "127.0.0.1");
-      sock.once("connect", () => (sock.destroy(), resolve(true)));
-      sock.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) {
-      throw new Error(`treued is not listening on ${port} after 60 s:\n${log.join("")}`);
-    }
-    await sleep(100);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------
 // Transports and clients

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// webApp serves the embedded customer app (at /) and till simulator (at
+// /till), their bundles under /web/ and, at /web/config.json, what the
+// pages need to know of this server: dev mode, the dev till key and the
+// Firebase sign-in settings.
+type webApp struct {
+	files  map[string]*webFile // by URL path
+	config *webFile
+	csp    string
+}
+
+// webFile is one file ready to serve, plain and gzipped.
+type webFile struct {
+	contentType string
+	body        []byte
+	gzipped     []byte // nil when gzip does not make it smaller
+	etag        string
+}
+
+// webConfig is the JSON at /web/config.json; web/app/api.ts reads it.
+type webConfig struct {
+	Dev      bool               `json:"dev"`
+	TillKey  string             `json:"till_key,omitempty"`
+	Firebase *webFirebaseConfig `json:"firebase,omitempty"`
+}
+
+type webFirebaseConfig struct {
+	APIKey       string `json:"api_key"`
+	ProjectID    string `json:"project_id"`
+	AuthEmulator string `json:"auth_emulator,omitempty"`
+}
+
+// webPages are the page paths and the files they serve.
+var webPages = map[string]string{"/": "index.html", "/till": "till.html"}
+
+// webAssets are the files served under /web/.
+var webAssets = []string{"customer.js", "till.js", "app.css"}
+
+// newWebApp returns the web app serving the files of fsys (assets.Web's
+// "web" directory) with cfg as its configuration. It returns an error when
+// a file is missing.
+func newWebApp(fsys fs.FS, cfg webConfig) (*webApp, error) {
+	a := &webApp{files: map[string]*webFile{}}
+	for p, name := range webPages {
+		f, err := readWebFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		a.files[p] = f
+	}
+	for _, name := range webAssets {
+		f, err := readWebFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		a.files["/web/"+name] = f
+	}
+	body, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.config = newWebFile("application/json", body)
+	a.csp = contentSecurityPolicy(cfg.Firebase)
+	return a, nil
+}
+
+func readWebFile(fsys fs.FS, name string) (*webFile, error) {
+	body, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("web app: %w (run npm run build)", err)
+	}
+	return newWebFile(mime.TypeByExtension(path.Ext(name)), body), nil
+}
+
+func newWebFile(contentType string, body []byte) *webFile {
+	sum := sha256.Sum256(body)
+	f := &webFile{contentType: contentType, body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(body)
+	zw.Close()
+	if buf.Len() < len(body) {
+		f.gzipped = buf.Bytes()
+	}
+	return f
+}
+
+// contentSecurityPolicy returns the pages' policy: everything from this
+// origin only, plus Firebase's sign-in endpoints when configured.
+func contentSecurityPolicy(fb *webFirebaseConfig) string {
+	connect := "'self'"
+	switch {
+	case fb != nil && fb.AuthEmulator != "":
+		connect += " " + fb.AuthEmulator
+	case fb != nil:
+		connect += " https://identitytoolkit.googleapis.com https://securetoken.googleapis.com"
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
+		"connect-src " + connect + "; media-src 'self' blob:; object-src 'none'; base-uri 'none'; " +
+		"form-action 'self'; frame-ancestors 'none'"
+}
+
+// register adds the web app's routes to mux. They take GET and HEAD only;
+// every other path stays the API's.
+func (a *webApp) register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", a.page)
+	mux.HandleFunc("GET /till", a.page)
+	mux.HandleFunc("GET /web/{file}", a.asset)
+}
+
+func (a *webApp) page(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", a.csp)
+	a.serve(w, r, a.files[r.URL.Path])
+}
+
+func (a *webApp) asset(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("file") == "config.json" {
+		a.serve(w, r, a.config)
+		return
+	}
+	a.serve(w, r, a.files[r.URL.Path])
+}
+
+// serve writes f, gzipped when the client takes it, or answers 304 when
+// the client has it. The files are small and change only with a new
+// build, so browsers revalidate each time (no-cache) and mostly get a 304.
+func (a *webApp) serve(w http.ResponseWriter, r *http.Request, f *webFile) {
+	if f == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.contentType)
+	h.Set("Cache-Control", "no-cache")
+	body, etag := f.body, f.etag
+	if f.gzipped != nil {
+		h.Set("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			body, etag = f.gzipped, strings.TrimSuffix(f.etag, `"`)+`-gz"`
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
+	h.Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		h.Del("Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip.
+func acceptsGzip(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(params, " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
+}
+
+// etagMatches reports whether an If-None-Match header names etag.
+func etagMatches(header, etag string) bool {
+	for _, tag := range strings.Split(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == etag || tag == "*" {
+			return true
+		}
+	}
+	return false
+}
