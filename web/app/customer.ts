@@ -157,6 +157,7 @@ async function signIn(s: Session): Promise<void> {
     fail(err);
     return;
   }
+  byId("banner").hidden = true;
   renderShell();
   await loadHome();
   startWatch();
@@ -174,6 +175,8 @@ function signOut(): void {
   for (const url of state.barcodes.values()) URL.revokeObjectURL(url);
   state.barcodes.clear();
   setNet("idle");
+  // The next customer starts on the card.
+  history.replaceState(null, "", location.pathname);
   renderSignIn();
 }
 
@@ -269,7 +272,7 @@ function renderCardTab(): void {
         barcodeButton(BarcodeFormat.CODE128, tx("card.linear")),
       ),
       h("img", { id: "card-barcode", alt: `${tx("card.barcode")}: ${c.barcodePayload}`, class: `barcode fmt-${state.barcodeFormat}` }),
-      h("p", { class: "card-number" }, `${tx("card.number")}: `, h("span", { id: "card-number" }, fmt.cardNumber(c.cardNumber))),
+      h("p", { class: "card-number" }, h("span", { class: "muted" }, tx("card.number")), h("span", { id: "card-number" }, fmt.cardNumber(c.cardNumber))),
     ),
     h(
       "div",
@@ -281,7 +284,7 @@ function renderCardTab(): void {
     h(
       "ul",
       { id: "home-challenges", class: "list" },
-      state.homeChallenges.map((p) => h("li", { "data-challenge": p.challengeId }, progressView(p.title, p.current, p.target, p.progressText, p.completed))),
+      cardChallenges().map((p) => h("li", { "data-challenge": p.challengeId }, progressView(p.title, p.current, p.target, p.progressText, p.completed))),
     ),
     state.stamps.length > 0 && h("h2", {}, tx("home.stamps")),
     h(
@@ -298,6 +301,19 @@ function renderCardTab(): void {
     // The browser test reads this mark: the time to the first card on screen.
     performance.mark("treue:card-rendered");
   }
+}
+
+/**
+ * cardChallenges returns the challenges the card tab shows: the member's
+ * active and completed ones from ChallengeService (GetHome lists only those
+ * a purchase counted towards, so a new member's automatic challenges would
+ * be missing), else GetHome's.
+ */
+function cardChallenges(): ChallengeProgress[] {
+  if (state.challenges.length === 0) return state.homeChallenges;
+  return state.challenges
+    .filter((c) => c.progress && (c.status === ChallengeStatus.ACTIVE || c.status === ChallengeStatus.COMPLETED))
+    .map((c) => ({ ...c.progress!, challengeId: c.id, title: c.title }));
 }
 
 function barcodeButton(f: BarcodeFormat, label: string): HTMLButtonElement {
@@ -438,6 +454,8 @@ function applyUpdate(u: CardUpdate): void {
     if (full) {
       full.progress = p;
       if (p.completed) full.status = ChallengeStatus.COMPLETED;
+    } else {
+      void loadChallenges();
     }
   }
   if (u.stampCards.length > 0) state.stamps = u.stampCards;
@@ -598,6 +616,7 @@ async function loadChallenges(): Promise<void> {
   try {
     state.challenges = (await api().challenge.listChallenges({ locale: locale() })).challenges;
     renderChallenges();
+    renderCardTab();
   } catch (err) {
     fail(err);
   }
@@ -610,7 +629,7 @@ async function activate(e: Event, c: Challenge): Promise<void> {
       const i = state.challenges.findIndex((x) => x.id === c.id);
       if (res.challenge && i >= 0) state.challenges[i] = res.challenge;
       renderChallenges();
-      void loadHome();
+      renderCardTab();
     } catch (err) {
       fail(err);
     }

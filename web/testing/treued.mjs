@@ -16,9 +16,10 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 /**
  * startTreued returns { baseUrl, proc, log, dir, stop } for a running
- * treued started with extraArgs after the defaults.
+ * treued started with extraArgs after the defaults and env added to this
+ * process's environment.
  */
-export async function startTreued(name, extraArgs = []) {
+export async function startTreued(name, extraArgs = [], env = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), `treue-${name}-`));
   let bin = process.env.TREUE_TEST_TREUED ?? process.env.TREUE_CONTRACT_TREUED;
   if (!bin) {
@@ -30,7 +31,7 @@ export async function startTreued(name, extraArgs = []) {
   const proc = spawn(
     bin,
     ["-addr", addr, "-data-dir", path.join(dir, "data"), "-dev", "true", "-log-level", "warn", ...extraArgs],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const log = [];
   for (const s of [proc.stdout, proc.stderr]) {
@@ -60,7 +61,8 @@ export async function startTreued(name, extraArgs = []) {
   return { baseUrl: `http://${addr}`, proc, log, dir, stop };
 }
 
-function freePort() {
+/** freePort returns a TCP port free on 127.0.0.1 just now. */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
