@@ -1,5 +1,5 @@
 # Developer shortcuts. CI runs .ci/run, which does the same checks.
-.PHONY: run test generate lint vulncheck bench fuzz contract
+.PHONY: run test generate web lint vulncheck bench fuzz contract browser
 
 BUF := node_modules/@bufbuild/buf-linux-x64/bin/buf
 
@@ -12,6 +12,11 @@ test:
 generate: node_modules
 	$(BUF) lint
 	$(BUF) generate
+
+# The web app: check its TypeScript and bundle it into assets/web (commit it).
+web: node_modules
+	npm run typecheck
+	node web/build.mjs --sizes
 
 lint:
 	gofmt -l $$(git ls-files '*.go')
@@ -35,6 +40,10 @@ fuzz:
 
 contract: node_modules
 	npm run test:contract
+
+# Needs Debian's chromium and zbar-tools (apt-get install chromium zbar-tools).
+browser: node_modules
+	npm run test:browser
 
 node_modules: package-lock.json
 	npm ci --no-audit --no-fund

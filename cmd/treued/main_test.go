@@ -68,6 +68,7 @@ func startTreued(t *testing.T, env map[string]string) (string, *syncBuffer) {
 		}
 		select {
 		case err := <-done:
+			done <- nil // for the cleanup, which waits for the exit
 			t.Fatalf("treued exited: %v\n%s", err, out)
 		case <-time.After(10 * time.Millisecond):
 		}
