@@ -21,7 +21,7 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
  */
 export async function startTreued(name, extraArgs = [], env = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), `treue-${name}-`));
-  let bin = process.env.TREUE_TEST_TREUED ?? process.env.TREUE_CONTRACT_TREUED;
+  let bin = process.env.TREUE_TEST_TREUED;
   if (!bin) {
     bin = path.join(dir, "treued");
     await promisify(execFile)("go", ["build", "-o", bin, "./cmd/treued"], { cwd: repo, maxBuffer: 16 << 20 });
@@ -51,7 +51,7 @@ export async function startTreued(name, extraArgs = [], env = {}) {
       await exited;
       clearTimeout(timer);
     }
-    if (process.env.TREUE_TEST_KEEP ?? process.env.TREUE_CONTRACT_KEEP) {
+    if (process.env.TREUE_TEST_KEEP) {
       await writeFile(path.join(dir, "treued.log"), log.join(""));
       console.log(`treued's data and log (treued.log) kept in ${dir}`);
     } else {
