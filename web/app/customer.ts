@@ -543,7 +543,8 @@ async function redeem(e: Event, r: Reward): Promise<void> {
       say(tx("rewards.done", r.name));
       document.querySelector(`[data-voucher="${CSS.escape(res.voucher?.code ?? "")}"]`)?.scrollIntoView({ block: "center" });
     } catch (err) {
-      if (ConnectError.from(err).code !== Code.Unavailable) redeemKeys.delete(r.id);
+      // The key stays: a failed redemption books nothing, and a retry
+      // whose first try did book returns that voucher.
       fail(err);
     }
   });

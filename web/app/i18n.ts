@@ -132,7 +132,7 @@ const de = {
   "till.badPoints": "Bitte eine Punktzahl größer als 0 eingeben.",
   "till.needCard": "Bitte eine Kartennummer eingeben.",
   "till.needHold": "Erst Punkte reservieren.",
-  "till.retry": "Nochmal senden (gleicher Schlüssel)",
+  "till.badKey": "Der API-Schlüssel der Kasse wurde nicht angenommen.",
 };
 
 type Key = keyof typeof de;
@@ -263,7 +263,7 @@ const en: Record<Key, string> = {
   "till.badPoints": "Please enter a number of points above 0.",
   "till.needCard": "Please enter a card number.",
   "till.needHold": "Reserve points first.",
-  "till.retry": "Send again (same key)",
+  "till.badKey": "The till's API key was not accepted.",
 };
 
 const texts: Record<Lang, Record<Key, string>> = { de, en };

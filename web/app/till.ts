@@ -53,7 +53,7 @@ function journal(text: string, kind: "ok" | "error" = "ok"): void {
   banner.hidden = false;
 }
 
-/** run does a write and journals its outcome; a failure keeps the key for "send again". */
+/** run does a write and journals its outcome. */
 async function run(kind: string, button: HTMLButtonElement | null, work: () => Promise<string>): Promise<void> {
   await busy(button, async () => {
     try {
@@ -61,10 +61,10 @@ async function run(kind: string, button: HTMLButtonElement | null, work: () => P
       pending.delete(kind);
       journal(text);
     } catch (err) {
+      // The key stays for a retry with the same parameters: a failed
+      // write booked nothing, and one whose answer was lost is returned.
       const ce = ConnectError.from(err);
-      // An answer from the server ends the write; only a lost answer is retried.
-      if (ce.code !== Code.Unavailable && ce.code !== Code.DeadlineExceeded && ce.code !== Code.Unknown) pending.delete(kind);
-      journal(errorText(lang, ce), "error");
+      journal(ce.code === Code.Unauthenticated ? tx("till.badKey") : errorText(lang, ce), "error");
     }
   });
 }

@@ -229,8 +229,64 @@ describe("customer app and till simulator", () => {
     await till.context.close();
   });
 
+  it("pays with points, releases a reservation and posts a return from the till", async () => {
+    const customer = await newPage();
+    const page = customer.page;
+    await signIn(page, `browser-pay-${Date.now()}`);
+    const card = await cardNumber(page);
+    const till = await tillPage();
+    const t = till.page;
+    const balanceIs = (want) =>
+      page.waitForFunction(
+        (want) => Number(document.getElementById("balance")?.textContent?.replace(/[^\d]/g, "")) === want,
+        want,
+        { timeout: 2000 },
+      );
+    const journalSays = (text) => t.locator("#journal li", { hasText: text }).first().waitFor();
+    const receipt = await t.locator("#receipt").inputValue();
+    let balance = await post(t, card, "30,00");
+    await balanceIs(balance);
+
+    // Reserve 10, then spend 7 of them.
+    await t.locator("#pay-points").fill("10");
+    await t.locator("#hold").click();
+    await journalSays("10 Punkte reserviert");
+    await page.waitForFunction(
+      (want) => document.getElementById("available")?.textContent?.includes(String(want)),
+      balance - 10,
+      { timeout: 2000 },
+    );
+    await t.locator("#pay-points").fill("7");
+    await t.locator("#capture").click();
+    await journalSays("7 Punkte abgebucht");
+    balance -= 7;
+    await balanceIs(balance);
+
+    // Reserve again and let go.
+    await t.locator("#pay-points").fill("5");
+    await t.locator("#hold").click();
+    await journalSays("5 Punkte reserviert");
+    await t.locator("#release").click();
+    await journalSays("Reservierung freigegeben");
+
+    // Return the whole purchase: its 30 Sterne go back.
+    assert.equal(await t.locator("#return-receipt").inputValue(), receipt, "the return form names the last receipt");
+    await t.locator("#reverse").click();
+    await journalSays("zurückgebucht");
+    const line = await t.locator("#journal li").first().textContent();
+    balance = number(/Guthaben ([\d.]+)/.exec(line)[1]);
+    await balanceIs(balance);
+    await customer.context.close();
+    await till.context.close();
+  });
+
   it("labels every control and reports bad input on the till", async () => {
     const { page, context } = await tillPage();
+    await page.locator("#till-key").fill("not-a-till-key");
+    await page.locator("#card").fill("4242");
+    await page.locator("#lookup").click();
+    await page.locator("#journal li.error", { hasText: "API-Schlüssel" }).waitFor();
+    await page.locator("#till-key").fill("demo-store-key");
     await page.locator("#card").fill("4242");
     await page.locator("#amount").fill("zwölf");
     await page.locator("#earn").click();
