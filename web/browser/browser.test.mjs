@@ -20,6 +20,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 
+import { createRequire } from "node:module";
+
 import { chromium } from "playwright-core";
 
 import { startAuthEmulator } from "../testing/authemulator.mjs";
@@ -48,9 +50,12 @@ after(async () => {
   await server?.stop();
 });
 
-/** newPage opens a page at phone size in its own context (own storage). */
-async function newPage(locale = "de-DE") {
-  const context = await browser.newContext({ ...phone, locale });
+/**
+ * newPage opens a page at phone size in its own context (own storage);
+ * bypassCSP lets the accessibility check inject axe-core.
+ */
+async function newPage(locale = "de-DE", bypassCSP = false) {
+  const context = await browser.newContext({ ...phone, locale, bypassCSP });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (err) => errors.push(err));
@@ -301,6 +306,36 @@ describe("customer app and till simulator", () => {
     );
     assert.deepEqual(unlabelled, [], "controls without a label");
     await context.close();
+  });
+
+  it("passes axe-core's WCAG 2 A and AA checks on every screen", async () => {
+    const axe = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+    const check = async (page, screen) => {
+      await page.addScriptTag({ path: axe });
+      const { violations } = await page.evaluate(() =>
+        window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+      );
+      const found = violations.map((v) => `${screen}: ${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+      assert.deepEqual(found, [], `accessibility violations on ${screen}`);
+    };
+    for (const locale of ["de-DE", "en-GB"]) {
+      const { page, context } = await newPage(locale, true);
+      await page.goto(`${server.baseUrl}/`);
+      await page.locator("#dev-signin").waitFor();
+      await check(page, `sign-in (${locale})`);
+      await signIn(page, `browser-a11y-${locale}-${Date.now()}`);
+      // Each tab once its content is in (the live stream keeps the network busy).
+      const content = { card: "#home-challenges li", rewards: "#rewards li", challenges: "#challenges li", activity: "#activity li", me: "#consents input" };
+      for (const [tab, selector] of Object.entries(content)) {
+        await page.locator(`#tab-${tab}`).click();
+        await page.locator(`#view-${tab}:not([hidden]) ${selector}`).first().waitFor();
+        await check(page, `${tab} (${locale})`);
+      }
+      await page.goto(`${server.baseUrl}/till`);
+      await page.locator("#earn").waitFor();
+      await check(page, `till (${locale})`);
+      await context.close();
+    }
   });
 
   it("exports the customer's data and deletes the account", async () => {
