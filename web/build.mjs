@@ -1,5 +1,6 @@
 // Builds the customer app and the till simulator (web/app) into assets/web,
-// which treued embeds: two minified ES bundles, their style sheet and pages.
+// which treued embeds: two minified ES bundles, their style sheet and the
+// two pages.
 // The output depends only on the sources and the pinned esbuild, so CI
 // rebuilds it and fails when it differs from the committed files.
 //
@@ -7,7 +8,7 @@
 //   node web/build.mjs --sizes   build and print each file's size, raw and gzipped
 
 import { build } from "esbuild";
-import { copyFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -19,12 +20,17 @@ const out = path.resolve(web, "../assets/web");
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 
-await build({
+// The bundles and the style sheet get their content's hash in their names,
+// so treued lets browsers keep them for a year without asking again; the
+// pages, which name them, are revalidated on every load.
+const result = await build({
   entryPoints: {
     customer: path.join(src, "customer.ts"),
     till: path.join(src, "till.ts"),
+    app: path.join(src, "app.css"),
   },
   outdir: out,
+  entryNames: "[name]-[hash]",
   bundle: true,
   format: "esm",
   // Safari 15 and Chrome 100 cover the phones a loyalty app meets.
@@ -32,16 +38,29 @@ await build({
   minify: true,
   legalComments: "none",
   charset: "utf8",
+  metafile: true,
   logLevel: "warning",
 });
 
-for (const f of ["index.html", "till.html", "app.css", "README.md"]) {
-  await copyFile(path.join(src, f), path.join(out, f));
+// Point the pages at the hashed names.
+const hashed = {};
+for (const [file, meta] of Object.entries(result.metafile.outputs)) {
+  const entry = path.basename(meta.entryPoint ?? "");
+  hashed[entry.replace(/\.ts$/, ".js")] = path.basename(file);
 }
+for (const page of ["index.html", "till.html"]) {
+  let html = await readFile(path.join(src, page), "utf8");
+  html = html.replace(/\/web\/([a-z]+\.(?:js|css))/g, (m, name) => {
+    if (!hashed[name]) throw new Error(`${page} names /web/${name}, which the build does not make`);
+    return `/web/${hashed[name]}`;
+  });
+  await writeFile(path.join(out, page), html);
+}
+await copyFile(path.join(src, "README.md"), path.join(out, "README.md"));
 
 if (process.argv.includes("--sizes")) {
   for (const f of (await readdir(out)).sort()) {
     const b = await readFile(path.join(out, f));
-    console.log(`${f.padEnd(12)} ${String(b.length).padStart(7)} B  gzip ${String(gzipSync(b, { level: 9 }).length).padStart(6)} B`);
+    console.log(`${f.padEnd(24)} ${String(b.length).padStart(7)} B  gzip ${String(gzipSync(b, { level: 9 }).length).padStart(6)} B`);
   }
 }

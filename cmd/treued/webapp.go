@@ -7,18 +7,20 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 )
 
 // webApp serves the embedded customer app (at /) and till simulator (at
-// /till), their bundles under /web/ and, at /web/config.json, what the
-// pages need to know of this server: dev mode, the dev till key and the
-// Firebase sign-in settings.
+// /till) and their bundles under /web/. What the pages need to know of this
+// server (dev mode, the dev till key, the Firebase sign-in settings) is
+// written into each page and served at /web/config.json.
 type webApp struct {
 	files  map[string]*webFile // by URL path
 	config *webFile
@@ -31,6 +33,9 @@ type webFile struct {
 	body        []byte
 	gzipped     []byte // nil when gzip does not make it smaller
 	etag        string
+	// immutable files have their content's hash in their name: browsers
+	// keep them without asking again.
+	immutable bool
 }
 
 // webConfig is the JSON at /web/config.json; web/app/api.ts reads it.
@@ -46,46 +51,59 @@ type webFirebaseConfig struct {
 	AuthEmulator string `json:"auth_emulator,omitempty"`
 }
 
+// webConfigPlaceholder is the element of the pages that newWebApp fills
+// with the configuration.
+var webConfigPlaceholder = []byte(`<meta name="treue-config" content="{}">`)
+
 // webPages are the page paths and the files they serve.
 var webPages = map[string]string{"/": "index.html", "/till": "till.html"}
 
-// webAssets are the files served under /web/.
-var webAssets = []string{"customer.js", "till.js", "app.css"}
+// webAssetName matches the files served under /web/: the bundles and the
+// style sheet, whose names carry their content's hash (web/build.mjs).
+var webAssetName = regexp.MustCompile(`^[a-z]+-[A-Z0-9]{8}\.(js|css)$`)
 
 // newWebApp returns the web app serving the files of fsys (assets.Web's
 // "web" directory) with cfg as its configuration. It returns an error when
 // a file is missing.
 func newWebApp(fsys fs.FS, cfg webConfig) (*webApp, error) {
 	a := &webApp{files: map[string]*webFile{}}
-	for p, name := range webPages {
-		f, err := readWebFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		a.files[p] = f
-	}
-	for _, name := range webAssets {
-		f, err := readWebFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		a.files["/web/"+name] = f
-	}
 	body, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
+	// The pages carry the configuration, so the app's first call needs no
+	// round trip for it.
+	inline := []byte(`<meta name="treue-config" content="` + html.EscapeString(string(body)) + `">`)
+	for p, name := range webPages {
+		page, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("web app: %w (run npm run build)", err)
+		}
+		if !bytes.Contains(page, webConfigPlaceholder) {
+			return nil, fmt.Errorf("web app: %s lacks %s", name, webConfigPlaceholder)
+		}
+		a.files[p] = newWebFile("text/html; charset=utf-8", bytes.Replace(page, webConfigPlaceholder, inline, 1))
+	}
+	assets, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("web app: %w", err)
+	}
+	for _, e := range assets {
+		name := e.Name()
+		if e.IsDir() || !webAssetName.MatchString(name) {
+			continue
+		}
+		body, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("web app: %w", err)
+		}
+		f := newWebFile(mime.TypeByExtension(path.Ext(name)), body)
+		f.immutable = true
+		a.files["/web/"+name] = f
+	}
 	a.config = newWebFile("application/json", body)
 	a.csp = contentSecurityPolicy(cfg.Firebase)
 	return a, nil
-}
-
-func readWebFile(fsys fs.FS, name string) (*webFile, error) {
-	body, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return nil, fmt.Errorf("web app: %w (run npm run build)", err)
-	}
-	return newWebFile(mime.TypeByExtension(path.Ext(name)), body), nil
 }
 
 func newWebFile(contentType string, body []byte) *webFile {
@@ -138,8 +156,8 @@ func (a *webApp) asset(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve writes f, gzipped when the client takes it, or answers 304 when
-// the client has it. The files are small and change only with a new
-// build, so browsers revalidate each time (no-cache) and mostly get a 304.
+// the client has it. Pages are revalidated on every load (no-cache) and
+// mostly get a 304; the bundles they name are kept for a year.
 func (a *webApp) serve(w http.ResponseWriter, r *http.Request, f *webFile) {
 	if f == nil {
 		http.NotFound(w, r)
@@ -147,7 +165,11 @@ func (a *webApp) serve(w http.ResponseWriter, r *http.Request, f *webFile) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", f.contentType)
-	h.Set("Cache-Control", "no-cache")
+	if f.immutable {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
 	body, etag := f.body, f.etag
 	if f.gzipped != nil {
 		h.Set("Vary", "Accept-Encoding")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -59,8 +60,10 @@ func TestWebAppIsServed(t *testing.T) {
 
 	for path, file := range map[string]string{"/": "index.html", "/till": "till.html"} {
 		res, body := get(t, http.MethodGet, base+path, nil)
-		if res.StatusCode != http.StatusOK || !bytes.Equal(body, embedded(t, file)) {
-			t.Errorf("GET %s = %s, %d bytes; want %s", path, res.Status, len(body), file)
+		want := bytes.Replace(embedded(t, file), webConfigPlaceholder,
+			[]byte(`<meta name="treue-config" content="{&#34;dev&#34;:true,&#34;till_key&#34;:&#34;demo-store-key&#34;}">`), 1)
+		if res.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
+			t.Errorf("GET %s = %s, %d bytes; want %s with the configuration:\n%s", path, res.Status, len(body), file, body)
 		}
 		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 			t.Errorf("GET %s: Content-Type %q", path, ct)
@@ -73,9 +76,19 @@ func TestWebAppIsServed(t *testing.T) {
 		}
 	}
 
-	// The bundle, gzipped for clients that take it, revalidated by ETag.
-	js := embedded(t, "customer.js")
-	res, body := get(t, http.MethodGet, base+"/web/customer.js", map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
+	// The bundle the page names, gzipped for clients that take it, kept
+	// for a year, revalidated by ETag.
+	m := regexp.MustCompile(`src="/web/(customer-[A-Z0-9]+\.js)"`).FindSubmatch(embedded(t, "index.html"))
+	if m == nil {
+		t.Fatal("index.html names no customer bundle")
+	}
+	jsName := string(m[1])
+	jsURL := base + "/web/" + jsName
+	js := embedded(t, jsName)
+	res, body := get(t, http.MethodGet, jsURL, map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
+	if cc := res.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+		t.Errorf("%s: Cache-Control %q", jsName, cc)
+	}
 	if res.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") {
 		t.Fatalf("customer.js: Content-Encoding %q, Content-Type %q", res.Header.Get("Content-Encoding"), res.Header.Get("Content-Type"))
 	}
@@ -87,20 +100,24 @@ func TestWebAppIsServed(t *testing.T) {
 		t.Fatalf("gzipped customer.js inflates to %d bytes (%v), want the %d embedded", len(inflated), err, len(js))
 	}
 	etag := res.Header.Get("ETag")
-	if res, _ := get(t, http.MethodGet, base+"/web/customer.js", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag}); res.StatusCode != http.StatusNotModified {
+	if res, _ := get(t, http.MethodGet, jsURL, map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag}); res.StatusCode != http.StatusNotModified {
 		t.Errorf("If-None-Match %s = %s, want 304", etag, res.Status)
 	}
-	res, body = get(t, http.MethodGet, base+"/web/customer.js", map[string]string{"Accept-Encoding": "gzip;q=0", "If-None-Match": etag})
+	res, body = get(t, http.MethodGet, jsURL, map[string]string{"Accept-Encoding": "gzip;q=0", "If-None-Match": etag})
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "" || !bytes.Equal(body, js) {
 		t.Errorf("without gzip and with the gzipped ETag = %s, %q, %d bytes; want the plain file", res.Status, res.Header.Get("Content-Encoding"), len(body))
 	}
-	if res, body := get(t, http.MethodHead, base+"/web/app.css", nil); res.StatusCode != http.StatusOK || len(body) != 0 || res.ContentLength != int64(len(embedded(t, "app.css"))) {
-		t.Errorf("HEAD app.css = %s, %d body bytes, Content-Length %d", res.Status, len(body), res.ContentLength)
+	css := regexp.MustCompile(`href="/web/(app-[A-Z0-9]+\.css)"`).FindSubmatch(embedded(t, "till.html"))
+	if css == nil {
+		t.Fatal("till.html names no style sheet")
+	}
+	if res, body := get(t, http.MethodHead, base+"/web/"+string(css[1]), nil); res.StatusCode != http.StatusOK || len(body) != 0 || res.ContentLength != int64(len(embedded(t, string(css[1])))) {
+		t.Errorf("HEAD %s = %s, %d body bytes, Content-Length %d", css[1], res.Status, len(body), res.ContentLength)
 	}
 
 	// Only the app's files: the build's README, directories and the API's
 	// paths are not served as files.
-	for _, path := range []string{"/web/README.md", "/web/", "/web/../go.mod", "/index.html", "/tilll"} {
+	for _, path := range []string{"/web/README.md", "/web/index.html", "/web/customer.js", "/web/", "/web/../go.mod", "/index.html", "/tilll"} {
 		if res, _ := get(t, http.MethodGet, base+path, nil); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s = %s, want 404", path, res.Status)
 		}
@@ -139,7 +156,10 @@ func TestWebAppConfigOutsideDevMode(t *testing.T) {
 	if strings.Contains(string(body), "demo-store-key") {
 		t.Errorf("config.json outside dev mode names the till key: %s", body)
 	}
-	res, _ := get(t, http.MethodGet, base+"/", nil)
+	res, page := get(t, http.MethodGet, base+"/", nil)
+	if !bytes.Contains(page, []byte(`content="{&#34;dev&#34;:false,&#34;firebase&#34;:{&#34;api_key&#34;:&#34;AIzaSyWebKey&#34;`)) || bytes.Contains(page, []byte("demo-store-key")) {
+		t.Errorf("the page's configuration outside dev mode:\n%s", page)
+	}
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' https://identitytoolkit.googleapis.com https://securetoken.googleapis.com;") {
 		t.Errorf("Content-Security-Policy %q does not allow Firebase sign-in", csp)
 	}
@@ -173,7 +193,7 @@ func seedWithKeys(t *testing.T) string {
 func TestWebAppCanBeTurnedOff(t *testing.T) {
 	t.Parallel()
 	base, _ := startTreued(t, map[string]string{"TREUE_DEV": "true", "TREUE_WEB": "false"})
-	for _, path := range []string{"/", "/till", "/web/customer.js", "/web/config.json"} {
+	for _, path := range []string{"/", "/till", "/web/config.json"} {
 		if res, _ := get(t, http.MethodGet, base+path, nil); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s with TREUE_WEB=false = %s, want 404", path, res.Status)
 		}

@@ -13,7 +13,7 @@ import { PrivacyService } from "../gen/treue/v1/privacy_service_pb.js";
 import { RewardService } from "../gen/treue/v1/reward_service_pb.js";
 import { WalletService } from "../gen/treue/v1/wallet_service_pb.js";
 
-/** WebConfig is what treued tells the web app at /web/config.json. */
+/** WebConfig is what treued tells the web app, in the page and at /web/config.json. */
 export interface WebConfig {
   /** Development sign-in ("dev:<uid>") is on. */
   dev: boolean;
@@ -28,8 +28,14 @@ export interface WebConfig {
   };
 }
 
-/** loadConfig returns the server's settings for the web app. */
+/**
+ * loadConfig returns the server's settings for the web app: those treued
+ * wrote into the page (saving a round trip before the first call), else
+ * those at /web/config.json.
+ */
 export async function loadConfig(): Promise<WebConfig> {
+  const inline = document.querySelector<HTMLMetaElement>('meta[name="treue-config"]')?.content;
+  if (inline && inline !== "{}") return JSON.parse(inline) as WebConfig;
   const res = await fetch("/web/config.json", { cache: "no-store" });
   if (!res.ok) throw new ConnectError(`config: HTTP ${res.status}`, Code.Unavailable);
   return (await res.json()) as WebConfig;
