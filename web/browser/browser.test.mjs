@@ -338,6 +338,21 @@ describe("customer app and till simulator", () => {
     }
   });
 
+  it("adds the card to Apple Wallet and Google Wallet", async () => {
+    const { page, context } = await newPage();
+    await signIn(page, `browser-wallet-${Date.now()}`);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#apple-wallet").click()]);
+    const pkpass = await readFile(await download.path());
+    assert.equal(pkpass.subarray(0, 2).toString(), "PK", "the Apple Wallet button downloads a .pkpass (a zip)");
+    assert.ok(pkpass.includes("pass.json") && pkpass.includes("signature"), "the pass holds pass.json and its signature");
+    // The save link is answered here: the test reaches no outside host.
+    await context.route("https://pay.google.com/**", (route) => route.fulfill({ status: 200, contentType: "text/plain", body: "Google Wallet" }));
+    const [popup] = await Promise.all([page.waitForEvent("popup"), page.locator("#google-wallet").click()]);
+    await popup.waitForLoadState();
+    assert.match(popup.url(), /^https:\/\/pay\.google\.com\/gp\/v\/save\/[\w-]+\.[\w-]+\.[\w-]+$/, "the Google Wallet button opens a save link");
+    await context.close();
+  });
+
   it("exports the customer's data and deletes the account", async () => {
     const customer = await newPage();
     const page = customer.page;
