@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // webApp serves the embedded customer app (at /) and till simulator (at
@@ -27,12 +28,13 @@ type webApp struct {
 	csp    string
 }
 
-// webFile is one file ready to serve, plain and gzipped.
+// webFile is one file ready to serve, plain and, once asked for, gzipped.
 type webFile struct {
 	contentType string
 	body        []byte
-	gzipped     []byte // nil when gzip does not make it smaller
 	etag        string
+	gzipOnce    sync.Once
+	gzipped     []byte // nil when gzip does not make it smaller
 	// immutable files have their content's hash in their name: browsers
 	// keep them without asking again.
 	immutable bool
@@ -108,15 +110,22 @@ func newWebApp(fsys fs.FS, cfg webConfig) (*webApp, error) {
 
 func newWebFile(contentType string, body []byte) *webFile {
 	sum := sha256.Sum256(body)
-	f := &webFile{contentType: contentType, body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(body)
-	zw.Close()
-	if buf.Len() < len(body) {
-		f.gzipped = buf.Bytes()
-	}
-	return f
+	return &webFile{contentType: contentType, body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+}
+
+// gzip returns the file gzipped, compressing it on the first call (which
+// spares treued's start the ~15 ms), or nil when gzip makes it no smaller.
+func (f *webFile) gzip() []byte {
+	f.gzipOnce.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(f.body)
+		zw.Close()
+		if buf.Len() < len(f.body) {
+			f.gzipped = buf.Bytes()
+		}
+	})
+	return f.gzipped
 }
 
 // contentSecurityPolicy returns the pages' policy: everything from this
@@ -171,10 +180,10 @@ func (a *webApp) serve(w http.ResponseWriter, r *http.Request, f *webFile) {
 		h.Set("Cache-Control", "no-cache")
 	}
 	body, etag := f.body, f.etag
-	if f.gzipped != nil {
-		h.Set("Vary", "Accept-Encoding")
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			body, etag = f.gzipped, strings.TrimSuffix(f.etag, `"`)+`-gz"`
+	h.Set("Vary", "Accept-Encoding")
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if gz := f.gzip(); gz != nil {
+			body, etag = gz, strings.TrimSuffix(f.etag, `"`)+`-gz"`
 			h.Set("Content-Encoding", "gzip")
 		}
 	}
