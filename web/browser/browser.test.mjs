@@ -18,9 +18,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { gzipSync } from "node:zlib";
-
 import { createRequire } from "node:module";
+import { gzipSync } from "node:zlib";
 
 import { chromium } from "playwright-core";
 
